@@ -1,0 +1,3 @@
+export { type Configuration, Guarantee, type NodeId, type RingId } from './core/io.js';
+export { EV } from './recorder/events/index.js';
+export { Recorder, type RecorderOptions } from './recorder/recorder.js';

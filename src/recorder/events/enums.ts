@@ -1,0 +1,21 @@
+/**
+ * Names for enum-kind arguments (`e:NAME`). Append only: an index, once given, keeps its
+ * meaning so that old rings still decode.
+ */
+export const ENUMS: Readonly<Record<string, readonly string[]>> = {
+  confKind: ['transitional', 'regular'],
+  confRole: ['member', 'left', 'joined'],
+  srpState: ['OPERATIONAL', 'GATHER', 'COMMIT', 'RECOVERY'],
+  srpReason: [
+    'start',
+    'token-loss',
+    'foreign-message',
+    'join',
+    'consensus-timeout',
+    'commit-token',
+    'recovery-done',
+    'failed-to-receive',
+    'leave',
+    'merge-detect',
+  ],
+};
