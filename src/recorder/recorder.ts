@@ -78,6 +78,11 @@ export class Recorder {
   private stringCount = 0;
   private stringUsed = 0;
   private stringsFull = false;
+  /**
+   * Called after an assertion failure or fatal error is recorded, to make sure the ring
+   * reaches disk (a heap ring dumps itself here; a mapped ring is already there).
+   */
+  onFailure: (() => void) | undefined;
 
   constructor(opts: RecorderOptions = {}) {
     const slots = opts.slots ?? DEFAULT_SLOTS;
