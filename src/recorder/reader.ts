@@ -246,6 +246,9 @@ function readSlots(
       kept++;
       continue;
     }
+    // The oldest slot of a full ring is the next one the writer fills: when it is empty the
+    // writer died while overwriting it, which loses the oldest record, not one inside the run.
+    if (k === 0 && window === slotCount) continue;
     const seq = (head - (window - 1 - k)) >>> 0;
     // Slots beyond a truncated file are missing, not torn; seq 0 is never written.
     if ((seq & mask) >= available || seq === 0) continue;
