@@ -208,29 +208,63 @@ function readSlots(
   const available = Math.max(0, Math.min(slotCount, Math.floor((bytes.length - slotsOffset) / SLOT_SIZE)));
   if (available < slotCount) problems.push(`truncated: ${available} of ${slotCount} slots present`);
   if (available === 0) return { records: EMPTY_COLUMNS, tornSlots: 0, gaps: [] };
-  // Aligned copies so typed-array views can be used whatever the caller's byte offset was.
-  const raw = new Uint8Array(bytes.subarray(slotsOffset, slotsOffset + available * SLOT_SIZE));
-  const words = new Uint32Array(raw.buffer, 0, available * 8);
-  const stamps = new Float64Array(raw.buffer, 0, available * 4);
+  // Typed-array views need 8-byte alignment; copy only when the caller's bytes lack it.
+  const start = bytes.byteOffset + slotsOffset;
+  const aligned = start % 8 === 0;
+  const raw = aligned
+    ? bytes
+    : new Uint8Array(bytes.subarray(slotsOffset, slotsOffset + available * SLOT_SIZE));
+  const base = aligned ? start : 0;
+  const words = new Uint32Array(raw.buffer, base, available * 8);
+  const stamps = new Float64Array(raw.buffer, base, available * 4);
   const mask = slotCount - 1;
 
-  // The head is the newest valid sequence number, compared in serial-number arithmetic.
+  const found = findHead(words, available, mask);
+  if (found.head === 0) return { records: EMPTY_COLUMNS, tornSlots: 0, gaps: [] };
+  const head = found.head;
+  // Keep every slot whose seq lies in (head - N, head], placed by its distance from head.
+  // Before the first lap (and before the u32 counter ever wrapped) only `head` slots were written.
+  const window = head >= slotCount || found.wrappedCounter ? slotCount : head;
+  const byAge = placeByAge(words, available, mask, head, window);
+  const { kept, tornSlots, gaps } = findGaps(byAge, head, window, slotCount, available);
+  const { records, orphans } = extract(words, stamps, byAge, kept);
+  if (orphans > 0) problems.push(`${orphans} continuation slot(s) without their first half were skipped`);
+  if (tornSlots > 0) problems.push(`${tornSlots} torn or damaged slot(s) skipped in ${gaps.length} gap(s)`);
+  return { records, tornSlots, gaps };
+}
+/** Converts a record's driver time to host CLOCK_MONOTONIC nanoseconds (or virtual ns). */
+export function monoNs(header: RingHeader, ts: number): number {
+  return header.anchorMonoNs + (ts - header.anchorDriverMs) * 1e6;
+}
+
+// The loops below are separate functions so that each is optimized on its own: one long
+// function deoptimizes on every branch its first pass never took.
+
+/** The newest valid sequence number (0 when there is none), in serial-number arithmetic. */
+function findHead(
+  words: Uint32Array,
+  available: number,
+  mask: number,
+): { head: number; wrappedCounter: boolean } {
   let head = 0;
-  let any = false;
   let maxRaw = 0;
   for (let i = 0; i < available; i++) {
     const seq = words[i * 8]!;
     if (seq === 0 || (seq & mask) !== i) continue;
-    if (!any || ((seq - head) | 0) > 0) head = seq;
+    if (head === 0 || ((seq - head) | 0) > 0) head = seq;
     if (seq > maxRaw) maxRaw = seq;
-    any = true;
   }
-  if (!any) return { records: EMPTY_COLUMNS, tornSlots: 0, gaps: [] };
+  return { head, wrappedCounter: maxRaw > head };
+}
 
-  // Keep every slot whose seq lies in (head - N, head], placed by its distance from head.
-  // Before the first lap (and before the u32 counter ever wrapped) only `head` slots were written.
-  const wrappedCounter = maxRaw > head;
-  const window = head >= slotCount || wrappedCounter ? slotCount : head;
+/** byAge[k] = the slot holding seq head - (window - 1 - k), or -1. */
+function placeByAge(
+  words: Uint32Array,
+  available: number,
+  mask: number,
+  head: number,
+  window: number,
+): Int32Array {
   const byAge = new Int32Array(window).fill(-1);
   for (let i = 0; i < available; i++) {
     const seq = words[i * 8]!;
@@ -238,6 +272,17 @@ function readSlots(
     const age = (head - seq) >>> 0;
     if (age < window) byAge[window - 1 - age] = i;
   }
+  return byAge;
+}
+
+function findGaps(
+  byAge: Int32Array,
+  head: number,
+  window: number,
+  slotCount: number,
+  available: number,
+): { kept: number; tornSlots: number; gaps: [number, number][] } {
+  const mask = slotCount - 1;
   let kept = 0;
   const gaps: [number, number][] = [];
   let tornSlots = 0;
@@ -257,33 +302,39 @@ function readSlots(
     if (last && (last[1] + 1) >>> 0 === seq) last[1] = seq;
     else gaps.push([seq, seq]);
   }
+  return { kept, tornSlots, gaps };
+}
 
+function extract(
+  words: Uint32Array,
+  stamps: Float64Array,
+  byAge: Int32Array,
+  kept: number,
+): { records: RecordColumns; orphans: number } {
   const seqs = new Uint32Array(kept);
   const events = new Uint16Array(kept);
   const ts = new Float64Array(kept);
   const args = new Int32Array(kept * 8);
+  const cont = EV.REC_CONT;
   let n = 0;
   let orphans = 0;
   let lastWide = false;
-  for (let k = 0; k < window; k++) {
+  for (let k = 0; k < byAge.length; k++) {
     const i = byAge[k]!;
     if (i < 0) continue;
     const w = i * 8;
     const word1 = words[w + 1]!;
     const event = word1 & 0xffff;
-    const flags = word1 >>> 16;
-    if (event === EV.REC_CONT) {
-      // A continuation belongs to the record just before it; it was merged there.
-      const prev = n > 0 ? seqs[n - 1]! : -1;
-      const isMerged = n > 0 && ((prev + 1) >>> 0 || 1) === words[w]! && lastWide;
-      if (!isMerged) orphans++;
-      if (isMerged) {
+    if (event === cont) {
+      // A continuation belongs to the record just before it.
+      const merged = lastWide && n > 0 && ((seqs[n - 1]! + 1) >>> 0 || 1) === words[w]!;
+      if (merged) {
         const a = (n - 1) * 8;
         args[a + 4] = words[w + 4]! | 0;
         args[a + 5] = words[w + 5]! | 0;
         args[a + 6] = words[w + 6]! | 0;
         args[a + 7] = words[w + 7]! | 0;
-      }
+      } else orphans++;
       lastWide = false;
       continue;
     }
@@ -295,11 +346,9 @@ function readSlots(
     args[a + 1] = words[w + 5]! | 0;
     args[a + 2] = words[w + 6]! | 0;
     args[a + 3] = words[w + 7]! | 0;
-    lastWide = (flags & FLAG_WIDE) !== 0;
+    lastWide = ((word1 >>> 16) & FLAG_WIDE) !== 0;
     n++;
   }
-  if (orphans > 0) problems.push(`${orphans} continuation slot(s) without their first half were skipped`);
-  if (tornSlots > 0) problems.push(`${tornSlots} torn or damaged slot(s) skipped in ${gaps.length} gap(s)`);
   return {
     records: {
       count: n,
@@ -308,11 +357,6 @@ function readSlots(
       ts: ts.subarray(0, n),
       args,
     },
-    tornSlots,
-    gaps,
+    orphans,
   };
-}
-/** Converts a record's driver time to host CLOCK_MONOTONIC nanoseconds (or virtual ns). */
-export function monoNs(header: RingHeader, ts: number): number {
-  return header.anchorMonoNs + (ts - header.anchorDriverMs) * 1e6;
 }
