@@ -110,7 +110,7 @@ export class Cluster {
     sender: NodeId,
     group: string,
     pieces: readonly Uint8Array[],
-    guarantee = Guarantee.Agreed,
+    guarantee: Guarantee = Guarantee.Agreed,
   ): void {
     for (let i = 0; i < 1000; i++) {
       const r = this.send(sender, group, pieces, guarantee);
