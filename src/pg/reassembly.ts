@@ -23,6 +23,7 @@ export const ASSEMBLY_ERRORS = [
   'length-mismatch',
   'unfinished',
   'too-large',
+  'full-but-unfinished',
 ] as const;
 export type AssemblyError = (typeof ASSEMBLY_ERRORS)[number];
 
@@ -186,7 +187,12 @@ export class Reassembly {
     pending.buffer.set(chunk.data, pending.filled);
     pending.filled += chunk.data.length;
     pending.nextFragIndex++;
-    if (!last) return;
+    if (!last) {
+      // "More follows" with every declared byte already here is the 2008 lie: refuse it now.
+      if (pending.filled === pending.buffer.length)
+        this.fail(sender, state, 'full-but-unfinished', pending.filled);
+      return;
+    }
     state.pending = null;
     if (pending.filled !== pending.buffer.length) {
       this.recordError(sender, pending.msgId, 'length-mismatch', pending.filled);

@@ -27,6 +27,7 @@ export const ENUMS: Readonly<Record<string, readonly string[]>> = {
     'length-mismatch',
     'unfinished',
     'too-large',
+    'full-but-unfinished',
   ],
   pgDropReason: ['left', 'bad-frame', 'self-joined', 'sender-joined'],
   pgDecodeError: [
