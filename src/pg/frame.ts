@@ -5,7 +5,7 @@
  * receiver never has to infer a message boundary from anything else:
  *
  * ```
- * frame  = crc32c u32 (over every byte after it) · version u8 (1) · reserved u8 (0) · chunkCount u16 · chunk*
+ * frame  = crc32 u32 (over every byte after it) · version u8 (1) · reserved u8 (0) · chunkCount u16 · chunk*
  * chunk  = flags u8 (bit 0 FIRST, bit 1 LAST, others 0) · msgId u32 ·
  *          FIRST:     totalLen u32 · groupLen u8 · group bytes
  *          not FIRST: fragIndex u32 (>= 1)
@@ -22,10 +22,10 @@
 
 import { WireReader } from '../wire/reader.js';
 import { assert } from './assert.js';
-import { crc32c } from './crc32c.js';
+import { crc32 } from './checksum.js';
 
 export const FRAME_VERSION = 1;
-/** crc32c u32 · version u8 · reserved u8 · chunkCount u16 */
+/** crc32 u32 · version u8 · reserved u8 · chunkCount u16 */
 export const FRAME_HEADER_BYTES = 8;
 export const CHUNK_FIRST = 1;
 export const CHUNK_LAST = 2;
@@ -66,7 +66,7 @@ export function decodeFrame(bytes: Uint8Array): Chunk[] {
   if (r.u8() !== 0) r.fail('bad-value', 5);
   const count = r.u16();
   if (count === 0) r.fail('bad-count', 6);
-  if (crc32c(bytes, 4) !== sealed) r.fail('bad-value', 0);
+  if (crc32(bytes, 4) !== sealed) r.fail('bad-value', 0);
   const chunks: Chunk[] = [];
   for (let i = 0; i < count; i++) {
     const at = r.offset;
@@ -172,7 +172,7 @@ export class FrameBuilder {
     this.view.setUint8(4, FRAME_VERSION);
     this.view.setUint8(5, 0);
     this.view.setUint16(6, this.chunks, true);
-    this.view.setUint32(0, crc32c(this.buf, 4, this.used), true);
+    this.view.setUint32(0, crc32(this.buf, 4, this.used), true);
     const frame = this.buf.slice(0, this.used);
     this.used = FRAME_HEADER_BYTES;
     this.chunks = 0;
@@ -182,5 +182,5 @@ export class FrameBuilder {
 
 /** Recomputes a frame's seal after deliberate editing (tests that forge structural faults). */
 export function resealFrame(frame: Uint8Array): void {
-  new DataView(frame.buffer, frame.byteOffset, frame.byteLength).setUint32(0, crc32c(frame, 4), true);
+  new DataView(frame.buffer, frame.byteOffset, frame.byteLength).setUint32(0, crc32(frame, 4), true);
 }

@@ -18,7 +18,7 @@ import { EV } from '../recorder/events/index.js';
 import type { Recorder } from '../recorder/recorder.js';
 import { DEFAULT_FRAME_SIZE, DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_MAX_PACKED_CHUNKS } from './budget.js';
 import { MIN_FRAME_BYTES } from './frame.js';
-import { type GroupName, groupBytes, groupKey, groupLabel } from './group-name.js';
+import { type GroupName, groupBytes, groupKey, groupLabel, sameName } from './group-name.js';
 import { PACKER_FAULTS, type PackerFaults } from './internal-faults.js';
 import { FlushReason, FramePacker } from './packer.js';
 import { type AssembledMessage, DropReason, Reassembly, type ReassemblyStats } from './reassembly.js';
@@ -85,6 +85,9 @@ export class ProcessGroups implements OrderedListener {
   /** Closed frames the channel has not accepted yet, oldest first. */
   private readonly waiting: { frame: Uint8Array; guarantee: Guarantee }[] = [];
   private nextMsgId = 1;
+  /** The last group name seen on delivery and its key: most traffic is one or two groups. */
+  private lastGroup: Uint8Array = new Uint8Array(0);
+  private lastGroupKey = '';
   private readonly sendStats = { messagesSent: 0, framesSent: 0, sendsRefused: 0, undelivered: 0 };
 
   constructor(opts: ProcessGroupsOptions) {
@@ -255,7 +258,12 @@ export class ProcessGroups implements OrderedListener {
   }
 
   private dispatch(m: AssembledMessage): void {
-    const key = groupKey(m.group);
+    let key = this.lastGroupKey;
+    if (!sameName(m.group, this.lastGroup)) {
+      key = groupKey(m.group);
+      this.lastGroup = m.group.slice();
+      this.lastGroupKey = key;
+    }
     this.recorder.rec(
       EV.PG_DELIVER,
       m.sender,

@@ -34,6 +34,7 @@ export type DropReason = (typeof DropReason)[keyof typeof DropReason];
 export interface AssembledMessage {
   readonly sender: NodeId;
   readonly msgId: number;
+  /** A view into the received frame: read it, do not keep or modify it. */
   readonly group: Uint8Array;
   readonly message: Uint8Array;
   readonly guarantee: Guarantee;
@@ -145,14 +146,14 @@ export class Reassembly {
         return;
       }
       if (last) {
-        this.complete(sender, chunk.msgId, chunk.group.slice(), chunk.data.slice(), 1, guarantee);
+        this.complete(sender, chunk.msgId, chunk.group, chunk.data.slice(), 1, guarantee);
         return;
       }
       const buffer = new Uint8Array(chunk.totalLen);
       buffer.set(chunk.data, 0);
       state.pending = {
         msgId: chunk.msgId,
-        group: chunk.group.slice(),
+        group: chunk.group,
         buffer,
         filled: chunk.data.length,
         nextFragIndex: 1,
