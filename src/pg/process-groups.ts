@@ -145,7 +145,8 @@ export class ProcessGroups implements OrderedListener {
       return { kind: 'try-again', framesNeeded, room: Math.max(room, 0) };
     }
     const msgId = this.nextMsgId;
-    this.nextMsgId = (msgId + 1) >>> 0 || 1;
+    // Consecutive per sender, wrapping through 0: `fplay check` reads a gap as a lost message.
+    this.nextMsgId = (msgId + 1) >>> 0;
     this.sendStats.messagesSent++;
     this.recorder.rec(EV.PG_SEND, msgId, total, list.length, this.groupStringId(name));
     this.packer.add(msgId, name, list, total, guarantee);
