@@ -18,4 +18,17 @@ export const ENUMS: Readonly<Record<string, readonly string[]>> = {
     'leave',
     'merge-detect',
   ],
+  transportMode: ['udpu', 'udp'],
+  cipher: ['none', 'aes256', 'chacha20'],
+  transportDrop: [
+    'truncated',
+    'bad-magic',
+    'bad-version',
+    'unknown-cipher',
+    'cipher-mismatch',
+    'unknown-sender',
+    'auth-failed',
+    'address-mismatch',
+    'self',
+  ],
 };
