@@ -236,7 +236,7 @@ function newDecipher(cipher: Exclude<CipherName, 'none'>, key: KeyObject, nonce:
     : createDecipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG_BYTES });
 }
 
-/** The per-sender packet key (exported for tests and docs/crypto.md's test vector). */
+/** The per-sender packet key (exported for tests and the test vector in docs/crypto.md). */
 export function deriveSenderKey(
   keyFile: Uint8Array,
   cipher: CipherName,

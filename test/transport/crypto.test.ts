@@ -222,3 +222,23 @@ test('nonce source: the prefix is replaced (never reused back to back) when the 
     ['00000000', '00000001', '00000002', '00000000', '00000001', '00000002', '00000000'],
   );
 });
+
+test('test vectors of docs/crypto.md (HKDF and AES-GCM checked independently with Python)', () => {
+  const key = Buffer.from(Array.from({ length: 32 }, (_, i) => i));
+  assert.equal(
+    deriveSenderKey(key, 'aes256', 'alpha', 1).toString('hex'),
+    '11560bf0e2469f9b317f964299a0f7290bc2af05969bb9d4687e222e45cdbb25',
+  );
+  const fixedPrefix = () => Buffer.from([1, 2, 3, 4, 5, 6, 7, 8]);
+  const vectors = {
+    aes256: '544d01010100000001020304050607080000000041a01998cd7472364824696c5c1dbd4d3cea75d4ed',
+    chacha20: '544d010201000000010203040506070800000000c97665038eee056aa258e9a2f59fe1c8b0f1e5cbc5',
+  };
+  for (const cipher of CIPHERS) {
+    const e = Envelope.sealed({ cipher, key, clusterName: 'alpha', localNodeId: 1, random: fixedPrefix });
+    const packet = e.seal(Buffer.from('totem'));
+    assert.equal(Buffer.from(packet).toString('hex'), vectors[cipher]);
+    const r = Envelope.sealed({ cipher, key, clusterName: 'alpha', localNodeId: 2 });
+    assert.equal(Buffer.from(r.open(packet).payload).toString(), 'totem');
+  }
+});
