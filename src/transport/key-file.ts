@@ -80,6 +80,12 @@ export async function writeKeyFile(path: string, opts: WriteKeyOptions = {}): Pr
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EEXIST' && !opts.force)
       throw new KeyFileError(path, 'already exists; refusing to overwrite it (use --force)');
+    if (code === 'ENOENT') {
+      throw new KeyFileError(
+        path,
+        `cannot create the key file: the directory ${dirname(path)} does not exist`,
+      );
+    }
     throw new KeyFileError(path, `cannot create the key file (${code ?? String(err)})`);
   }
   try {

@@ -17,6 +17,7 @@
  * - Received bytes are handed on only after the envelope accepted them.
  */
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { networkInterfaces } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { BROADCAST, type NodeId } from '../core/io.js';
 import { ENUMS } from '../recorder/events/enums.js';
@@ -83,6 +84,8 @@ export interface TransportStats {
   socketErrors: number;
   /** send() after close(), ignored. */
   sendsAfterClose: number;
+  /** Payloads above maxPayload: sent, but IP will fragment them (a lost fragment loses the packet). */
+  oversizeSends: number;
   /** Sizes the kernel reports after our request. */
   sendBuffer: number;
   recvBuffer: number;
@@ -125,6 +128,7 @@ export class UdpTransport {
     filteredIn: 0,
     socketErrors: 0,
     sendsAfterClose: 0,
+    oversizeSends: 0,
     sendBuffer: 0,
     recvBuffer: 0,
     lastError: undefined,
@@ -185,8 +189,10 @@ export class UdpTransport {
 
     const mc = this.opts.multicast;
     if (this.opts.mode === 'udp' && mc) {
+      // IPv4 names the interface by address; IPv6 by scope (`::%eth0`), found from the address.
+      const iface = this.family === 4 ? this.self.address : ipv6Scope(this.self.address);
       try {
-        if (this.family === 4) unicast.setMulticastInterface(this.self.address);
+        if (iface !== undefined) unicast.setMulticastInterface(iface);
         unicast.setMulticastTTL(mc.ttl);
         unicast.setMulticastLoopback(true);
       } catch (err) {
@@ -196,7 +202,7 @@ export class UdpTransport {
       this.group = group;
       await bindSocket(group, mc.port, mc.group);
       try {
-        group.addMembership(mc.group, this.family === 4 ? this.self.address : undefined);
+        group.addMembership(mc.group, iface);
       } catch (err) {
         throw new TransportError(
           `cannot join multicast group ${mc.group} on ${this.self.address}: ${errText(err)}`,
@@ -251,6 +257,7 @@ export class UdpTransport {
       }
       targets = [peer];
     }
+    if (payload.length > this.maxPayload) this.stat.oversizeSends++;
     const packet = this.opts.envelope.seal(payload);
     let datagrams = 0;
     if (viaGroup) {
@@ -412,6 +419,17 @@ function trySet(fn: () => void): void {
 function errText(err: unknown): string {
   const e = err as NodeJS.ErrnoException;
   return e.code ?? e.message ?? String(err);
+}
+
+/** `::%ifname` for the interface that owns an IPv6 address, or undefined (kernel's choice). */
+function ipv6Scope(address: string): string | undefined {
+  const bare = address.split('%')[0]!;
+  const zone = address.includes('%') ? address.split('%')[1] : undefined;
+  if (zone) return `::%${zone}`;
+  for (const [name, list] of Object.entries(networkInterfaces())) {
+    if (list?.some((i) => i.family === 'IPv6' && i.address.split('%')[0] === bare)) return `::%${name}`;
+  }
+  return undefined;
 }
 
 /** Source addresses come back in canonical form, except IPv6 zone ids and v4-mapped forms. */

@@ -41,6 +41,14 @@ test('writeKeyFile: random bytes, mode 0400, never overwrites without force', as
     writeKeyFile(join(dir, 'b'), { bytes: 8 }),
     /key size must be 32\.\.4096 bytes, got 8/,
   );
+  const nowhere = join(dir, 'no-such-dir', 'k');
+  await assert.rejects(
+    writeKeyFile(nowhere),
+    (e: unknown) =>
+      e instanceof KeyFileError &&
+      e.message ===
+        `${nowhere}: cannot create the key file: the directory ${join(dir, 'no-such-dir')} does not exist`,
+  );
 });
 
 test('readKeyFile: checks size and warns about loose permissions', async () => {

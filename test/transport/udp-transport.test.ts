@@ -361,3 +361,101 @@ test('configuration problems are TransportErrors', T, async () => {
     await first.close();
   }
 });
+
+test('udp multicast over IPv6 (needs a multicast-capable interface on ::1)', T, async (t) => {
+  if (!(await canBind('::1'))) {
+    t.skip('IPv6 ::1 is not available on this kernel');
+    return;
+  }
+  const group = 'ff15::77:1';
+  const [mport] = await freePorts(1, '::1');
+  const probe = await new Promise<string | undefined>((resolve) => {
+    const s = createSocket('udp6');
+    s.on('error', (e) => resolve(`cannot use IPv6 multicast on lo (${(e as NodeJS.ErrnoException).code})`));
+    s.bind(0, '::1', () => {
+      try {
+        s.setMulticastInterface('::%lo');
+      } catch (e) {
+        s.close();
+        resolve(`cannot use IPv6 multicast on lo (${(e as NodeJS.ErrnoException).code})`);
+        return;
+      }
+      s.send('probe', mport!, group, (e) => {
+        s.close();
+        resolve(
+          e
+            ? `IPv6 multicast on lo is refused by this kernel (${(e as NodeJS.ErrnoException).code})`
+            : undefined,
+        );
+      });
+    });
+  });
+  if (probe) {
+    t.skip(probe);
+    return;
+  }
+  const ports = await freePorts(2, '::1');
+  const peers = ports.map((port, i) => ({ nodeId: i + 1, address: '::1', port }));
+  const c = await openCluster({
+    peers,
+    mode: 'udp',
+    multicast: { group, port: mport!, ttl: 0 },
+    cipher: 'aes256',
+  });
+  try {
+    c.transports.get(1)!.send(BROADCAST, Buffer.from('v6 group'));
+    await waitFor(() => c.inbox.get(2)!.length === 1);
+  } finally {
+    await c.close();
+  }
+});
+
+test('payloads above maxPayload are sent but counted (IP fragments them)', T, async () => {
+  const c = await openCluster({ peers: await loopbackPeers(2), cipher: 'none' });
+  try {
+    const t1 = c.transports.get(1)!;
+    t1.send(2, new Uint8Array(t1.maxPayload));
+    t1.send(2, new Uint8Array(t1.maxPayload + 1));
+    await waitFor(() => c.inbox.get(2)!.length === 2);
+    assert.equal(t1.stats().oversizeSends, 1);
+  } finally {
+    await c.close();
+  }
+});
+
+test(
+  'udp multicast, corosync layout: nodes on 127.0.0.2 and .3 share mcastport with the group',
+  T,
+  async (t) => {
+    const group = '239.192.77.2';
+    if (!(await canBind('127.0.0.2')) || !(await canBind('127.0.0.3'))) {
+      t.skip('127.0.0.2/127.0.0.3 cannot be bound here');
+      return;
+    }
+    const [port] = await freePorts(1, '127.0.0.1');
+    const why = await multicastWorks(group, port!);
+    if (why) {
+      t.skip(why);
+      return;
+    }
+    const peers = [
+      { nodeId: 1, address: '127.0.0.2', port: port! },
+      { nodeId: 2, address: '127.0.0.3', port: port! },
+    ];
+    const c = await openCluster({
+      peers,
+      mode: 'udp',
+      multicast: { group, port: port!, ttl: 1 },
+      cipher: 'chacha20',
+    });
+    try {
+      c.transports.get(1)!.send(BROADCAST, Buffer.from('g'));
+      c.transports.get(2)!.send(1, Buffer.from('u'));
+      await waitFor(() => c.inbox.get(1)!.length === 1 && c.inbox.get(2)!.length === 1);
+      assert.deepEqual(c.inbox.get(2)![0]!.payload.toString(), 'g');
+      assert.deepEqual(c.inbox.get(1)![0]!.payload.toString(), 'u');
+    } finally {
+      await c.close();
+    }
+  },
+);
