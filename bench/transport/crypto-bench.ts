@@ -117,6 +117,7 @@ if (values.json) {
     cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   process.stdout.write(`${fmt(head)}\n${lines.map(fmt).join('\n')}\n`);
   process.stdout.write(
-    `(median of 5 runs per case; ${process.version} ${process.arch}; MB = 10^6 bytes of payload)\n`,
+    `(median of 5 runs per case; ${process.version} ${process.arch}, ${cpus().length} CPUs, ` +
+      `1-min load ${loadBefore.toFixed(1)} before, ${loadavg()[0]!.toFixed(1)} after; MB = 10^6 bytes of payload)\n`,
   );
 }
