@@ -92,7 +92,7 @@ export function parseConfig(text: string, file = 'corosync.conf'): LoadedConfig 
 
   ctx.throwIfErrors();
   return {
-    config: { file, totem: totem as TotemSection, nodelist, logging, runtime },
+    config: { file, totem, nodelist, logging, runtime },
     // Stable sort: file order, and among equal lines the order they were found.
     warnings: [...ctx.warnings].sort((a, b) => a.line - b.line),
   };
@@ -340,15 +340,14 @@ function ignoring(keys: readonly string[]): Record<string, string> {
   return Object.fromEntries(keys.map((k) => [k, IGNORED_KEY]));
 }
 
-type TotemDraft = Omit<TotemSection, 'version'> & { version: 2 };
-
-function readTotem(ctx: Context, sec: Section | undefined, nodes: readonly RawNode[]): TotemDraft {
+function readTotem(ctx: Context, sec: Section | undefined, nodes: readonly RawNode[]): TotemSection {
   const empty: ConfSection = { kind: 'section', name: 'totem', line: 0, children: [] };
   const totem = sec ?? ctx.open(empty, 'totem');
+  if (!sec) ctx.warn(0, 'totem', 'missing; every totem setting takes its default');
 
   const versionItem = totem.item('version');
   if (!versionItem) {
-    ctx.warn(totem.line, 'totem.version', 'not set; assuming 2');
+    if (sec) ctx.warn(totem.line, 'totem.version', 'not set; assuming 2');
   } else if (versionItem.value !== '2') {
     ctx.error(versionItem.line, 'totem.version', `expected 2, got ${JSON.stringify(versionItem.value)}`);
   }
@@ -564,7 +563,7 @@ export function defaultMcastAddr(clusterName: string, family: IpVersion): string
   return `239.192.${id >> 8}.${id & 0xff}`;
 }
 
-function finishNodes(ctx: Context, raw: readonly RawNode[], totem: TotemDraft): NodeConfig[] {
+function finishNodes(ctx: Context, raw: readonly RawNode[], totem: TotemSection): NodeConfig[] {
   const out: NodeConfig[] = [];
   const byId = new Map<number, RawNode>();
   const byEndpoint = new Map<string, RawNode>();

@@ -333,3 +333,14 @@ test('property: arbitrary text either loads or throws ConfigError, nothing else'
     { numRuns: 500 },
   );
 });
+
+test('a file with only a node list loads with defaults and one warning', () => {
+  const { config, warnings } = parseConfig(
+    'nodelist {\n  node {\n    ring0_addr: 10.0.0.1\n    nodeid: 1\n  }\n}\n',
+  );
+  assert.equal(config.totem.token, 1000);
+  assert.deepEqual(
+    warnings.map((w) => w.message),
+    ['corosync.conf: totem: missing; every totem setting takes its default'],
+  );
+});
