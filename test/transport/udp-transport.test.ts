@@ -301,12 +301,16 @@ test('partition filter: groups only hear each other until healed', T, async () =
   }
 });
 
-test('a burst of 400 packets of 1400 bytes arrives whole with the configured buffers', T, async () => {
+test('eight windows of 50 packets of 1400 bytes arrive whole with the configured buffers', T, async () => {
   const c = await openCluster({ peers: await loopbackPeers(2), cipher: 'aes256' });
   try {
     const t1 = c.transports.get(1)!;
+    // Eight token rotations' worth: a full window (50) per rotation, back to back.
     const n = 400;
-    for (let i = 0; i < n; i++) t1.send(2, randomBytes(1400));
+    for (let i = 0; i < n; i++) {
+      t1.send(2, randomBytes(1400));
+      if (i % 50 === 49) await settle(1);
+    }
     await waitFor(() => c.inbox.get(2)!.length === n, 5000, `${n} packets`);
     assert.ok(t1.stats().sendBuffer >= 256 * 1024, `send buffer ${t1.stats().sendBuffer}`);
   } finally {
