@@ -16,6 +16,11 @@ export const COMMANDS: readonly Command[] = [
     load: () => import('./fplay-command.js'),
   },
   {
+    name: 'keygen',
+    summary: 'write a random shared key for packet encryption (mode 0400)',
+    load: () => import('./keygen-command.js'),
+  },
+  {
     name: 'demo',
     summary: 'a short flight-recorder demonstration (what `npm start` runs for now)',
     load: () => import('./demo-command.js'),

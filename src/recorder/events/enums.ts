@@ -41,4 +41,17 @@ export const ENUMS: Readonly<Record<string, readonly string[]>> = {
     'trailing-bytes',
   ],
   pgRefusal: ['try-again', 'too-large'],
+  transportMode: ['udpu', 'udp'],
+  cipher: ['none', 'aes256', 'chacha20'],
+  transportDrop: [
+    'truncated',
+    'bad-magic',
+    'bad-version',
+    'unknown-cipher',
+    'cipher-mismatch',
+    'unknown-sender',
+    'auth-failed',
+    'address-mismatch',
+    'self',
+  ],
 };
