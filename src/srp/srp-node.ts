@@ -872,15 +872,26 @@ export class SrpNode implements OrderedChannel {
     }
     if (setSubset(j.procList, this.proc) && setSubset(j.failedList, this.failed)) return false;
     if (setHas(this.failed, j.sender)) return false;
-    this.mergeJoinSets(j);
+    // Sets only grow while gathering and a join is re-sent only when they changed, so an
+    // exchange of joins always ends.
+    if (!this.mergeJoinSets(j)) return false;
     this.gatherEnter(Reason.Join);
     return true;
   }
 
-  private mergeJoinSets(j: JoinMessage): void {
-    this.proc = setUnion(this.proc, j.procList);
-    if (setHas(j.failedList, this.nodeId)) this.failed = setUnion(this.failed, [j.sender]);
-    else if (setHas(this.oldMembers, j.sender)) this.failed = setUnion(this.failed, j.failedList);
+  /** Merges a join's view into mine; true if my proc or failed set changed. */
+  private mergeJoinSets(j: JoinMessage): boolean {
+    const proc = setUnion(this.proc, j.procList);
+    let failed: NodeId[];
+    if (setHas(j.failedList, this.nodeId)) failed = setUnion(this.failed, [j.sender]);
+    else if (setHas(this.oldMembers, j.sender)) failed = setUnion(this.failed, j.failedList);
+    // The failures seen by a node of another ring are not mine to adopt; if we cannot agree,
+    // the consensus timeout separates us and merge-detect joins the rings later.
+    else failed = this.failed;
+    const changed = !setEqual(proc, this.proc) || !setEqual(failed, this.failed);
+    this.proc = proc;
+    this.failed = failed;
+    return changed;
   }
 
   private consensusAgreed(): boolean {
