@@ -489,7 +489,8 @@ export class SrpNode implements OrderedChannel {
     const twiceSeen = seqMin(this.prevTokenRxAru, this.lastTokenRxAru);
     if (seqGt(twiceSeen, this.safeLine) && seqLte(twiceSeen, ring.high)) this.safeLine = twiceSeen;
 
-    if (tok.seq === this.lastTokenSeqField) {
+    // Idle means nothing new and nothing outstanding: holes keep the ring rotating.
+    if (tok.seq === this.lastTokenSeqField && tok.aru === tok.seq && tok.rtr.length === 0) {
       this.seqUnchanged++;
       if (this._state === 'OPERATIONAL' && !this.mergeDetectArmed) {
         this.mergeDetectArmed = true;
@@ -1171,6 +1172,7 @@ export class SrpNode implements OrderedChannel {
       this.ring = old;
       this.savedOld = null;
       old.updateAru();
+      this.stats.oldRingRestores++;
       this.rec.rec(EV.SRP_OLD_RING_RESTORE, old.aru, old.high, ringSeqLow(this.oldRingId));
     }
     this.retransQueue = new Deque<McastMessage>();
@@ -1257,9 +1259,11 @@ export class SrpNode implements OrderedChannel {
     const r = conf.ringId;
     const seq = ringSeqLow(r);
     this.rec.rec(EV.SRP_CONF, conf.kind === 'transitional' ? 0 : 1, r.rep, seq, conf.members.length);
-    for (const id of conf.members)
-      this.rec.rec(EV.SRP_CONF_MEMBER, r.rep, seq, id, setHas(conf.joined, id) ? 2 : 0);
+    // Every member as a member, then the left and the joined nodes again with their role
+    // (the replay checker builds the three lists from these records).
+    for (const id of conf.members) this.rec.rec(EV.SRP_CONF_MEMBER, r.rep, seq, id, 0);
     for (const id of conf.left) this.rec.rec(EV.SRP_CONF_MEMBER, r.rep, seq, id, 1);
+    for (const id of conf.joined) this.rec.rec(EV.SRP_CONF_MEMBER, r.rep, seq, id, 2);
     this.listener.configurationChange(conf);
   }
 }
