@@ -604,7 +604,8 @@ export class SrpNode implements OrderedChannel {
     allowed = Math.min(allowed, Math.max(0, this.config.windowSize - tok.fcc));
     const denominator = tok.backlog + pending - this.pbl;
     if (denominator > 0) {
-      const share = Math.floor((this.config.windowSize * pending) / denominator);
+      // My share of the window: my backlog last visit over the ring's backlog now.
+      const share = Math.floor((this.config.windowSize * this.pbl) / denominator);
       if (share > 0) allowed = Math.min(allowed, share);
     }
     return allowed;
