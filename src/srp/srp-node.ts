@@ -194,7 +194,7 @@ export class SrpNode implements OrderedChannel {
     this.oldMembers = [this.nodeId];
     this.tokenRingIdSeq = this._ringId.seq;
     const start = this.config.startSeq;
-    this.ring = new RingState(start);
+    this.ring = new RingState(start, this._ringId);
     this.myTokenSeq = seqAdd(start, -1);
     this.lastTokenRxAru = start;
     this.prevTokenRxAru = start;
@@ -384,16 +384,18 @@ export class SrpNode implements OrderedChannel {
   // ---------------------------------------------------------------- mcast
 
   private onMcast(m: McastMessage, bytes: Uint8Array | null, from: NodeId): void {
-    if (!ringIdEqual(m.ringId, this._ringId)) {
+    // The sort queue belongs to one ring, which is not the adopted ring while COMMIT runs or
+    // after a failed attempt restored the old ring: a message is stored only in its own ring.
+    if (!ringIdEqual(m.ringId, this.ring.ringId)) {
+      if (ringIdEqual(m.ringId, this._ringId)) {
+        this.drop(DropReason.WrongState, from, MessageType.Mcast, m.seq);
+        return;
+      }
       if ((this._state === 'OPERATIONAL' || this._state === 'GATHER') && !setHas(this.proc, from)) {
         this.proc = setUnion(this.proc, [from]);
         this.gatherEnter(Reason.ForeignMessage);
       }
       this.drop(DropReason.ForeignRing, from, MessageType.Mcast, m.ringId.rep);
-      return;
-    }
-    if (this._state === 'COMMIT') {
-      this.drop(DropReason.WrongState, m.sender, MessageType.Mcast, m.seq);
       return;
     }
     const ring = this.ring;
@@ -971,7 +973,9 @@ export class SrpNode implements OrderedChannel {
         if (
           ringIdEqual(ct.ringId, this._ringId) &&
           ct.membIndex === n &&
-          seqGt(ct.tokenSeq, this.myCommitTokenSeq)
+          seqGt(ct.tokenSeq, this.myCommitTokenSeq) &&
+          setEqual(ct.members, this.ringMembers) &&
+          ringIdEqual(ct.entries[ct.members.indexOf(this.nodeId)]!.ringId, this.oldRingId)
         ) {
           this.recoveryEnter(ct);
           return;
@@ -1091,7 +1095,9 @@ export class SrpNode implements OrderedChannel {
       }
       for (let i = 1; i <= seqDiff(from, old.high); i++) {
         const stored = old.queue.get(seqAdd(from, i));
-        if (stored) {
+        // The old ring's own recovery wrappers lie at or below every member's aru (its
+        // OPERATIONAL state began only once all held them), so they are never in this range.
+        if (stored && !stored.msg.encapsulated) {
           this.retransQueue.push(stored.msg);
           count++;
         }
@@ -1103,7 +1109,7 @@ export class SrpNode implements OrderedChannel {
 
     this.savedOld = old;
     const start = this.config.startSeq;
-    this.ring = new RingState(start);
+    this.ring = new RingState(start, this._ringId);
     this.missCount.clear();
     this.myTokenSeq = seqAdd(start, -1);
     this.lastTokenRxAru = start;

@@ -239,6 +239,11 @@ export class World {
     for (const x of a) for (const y of b) this.blocked.add(`${x}>${y}`).add(`${y}>${x}`);
   }
 
+  /** Blocks traffic from one node to another only. */
+  blockOneWay(from: NodeId, to: NodeId): void {
+    if (from !== to) this.blocked.add(`${from}>${to}`);
+  }
+
   heal(): void {
     this.blocked.clear();
   }
