@@ -165,9 +165,7 @@ export class SrpNode implements OrderedChannel {
   // COMMIT and RECOVERY.
   private myCommitTokenSeq = 0;
   private transMembers: NodeId[] = [];
-  private deliverMembers: NodeId[] = [];
   private highRingDelivered: number;
-  private receivedFlg = true;
   private retransFlgCount = 0;
   private installSeq: number;
   private iSetRetransFlg = false;
@@ -1056,13 +1054,11 @@ export class SrpNode implements OrderedChannel {
     const trans = view.members;
     invariant(setHas(trans, this.nodeId), 'this node is in its own transitional configuration');
     this.transMembers = trans;
-    this.deliverMembers = trans;
     const lowRingAru = view.lowRingAru;
     this.highRingDelivered = view.highRingDelivered;
     this.retransQueue = new Deque<McastMessage>();
     let count = 0;
     if (view.needsRecovery) {
-      this.receivedFlg = false;
       let from = seqMax(lowRingAru, old.lastReleased);
       const span = seqDiff(from, old.high);
       if (span > this.config.queueSize) {
@@ -1085,8 +1081,6 @@ export class SrpNode implements OrderedChannel {
           count++;
         }
       }
-    } else {
-      this.receivedFlg = true;
     }
     this.rec.rec(EV.SRP_RECOVERY_ORIGINATE, count, lowRingAru, old.high, trans.length);
 
@@ -1146,10 +1140,6 @@ export class SrpNode implements OrderedChannel {
     }
     this.retransFlgCount = tok.retransFlg ? 0 : this.retransFlgCount + 1;
     if (this.retransFlgCount === 2) this.installSeq = tok.seq;
-    if (this.retransFlgCount >= 2 && !this.receivedFlg && seqLte(this.installSeq, this.ring.aru)) {
-      this.receivedFlg = true;
-      this.deliverMembers = this.transMembers;
-    }
     if (this.retransFlgCount >= 3 && seqLte(this.installSeq, tok.aru)) this.rotationCounter++;
     else this.rotationCounter = 0;
     this.rec.rec(EV.SRP_RECOVERY_PROGRESS, this.retransFlgCount, this.installSeq, this.ring.aru, tok.aru);
@@ -1185,7 +1175,8 @@ export class SrpNode implements OrderedChannel {
       old.highDelivered,
       old.high,
       this.highRingDelivered,
-      this.deliverMembers,
+      // deliver_memb: once recovery completed (the only way here) it is the transitional membership.
+      this.transMembers,
     );
     for (const m of plan.beforeTransitional) this.deliverMessage(m, oldRingId);
     const newMembers = this.ringMembers;
@@ -1222,7 +1213,6 @@ export class SrpNode implements OrderedChannel {
     this.failed = [];
     this.failedToRecv = false;
     this.savedOld = null;
-    this.receivedFlg = true;
     this.retransQueue = new Deque<McastMessage>();
     this.inOperationalEnter = false;
     this.setState('OPERATIONAL', Reason.RecoveryDone);
