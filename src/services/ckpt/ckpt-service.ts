@@ -211,6 +211,13 @@ export class CkptService implements SyncParticipant {
     return this.handles.size;
   }
 
+  /** This node's open handles per checkpoint id: its share of the reference counts. */
+  handleCounts(): Map<CkptId, number> {
+    const counts = new Map<CkptId, number>();
+    for (const h of this.handles.values()) counts.set(h.ckptId, (counts.get(h.ckptId) ?? 0) + 1);
+    return counts;
+  }
+
   // ---- client requests ---------------------------------------------------------------------
 
   request(client: ClientId, req: CkptRequest, now: number): void {
@@ -674,9 +681,7 @@ export class CkptService implements SyncParticipant {
     const ringId = r.info.ringId;
     switch (item.kind) {
       case 'hello': {
-        const counts = new Map<CkptId, number>();
-        for (const h of this.handles.values()) counts.set(h.ckptId, (counts.get(h.ckptId) ?? 0) + 1);
-        const handles = [...counts.entries()]
+        const handles = [...this.handleCounts().entries()]
           .sort((a, b) => (a[0] < b[0] ? -1 : 1))
           .map(([ckptId, count]) => ({ ckptId, count }));
         return [encodeHello({ ringId, sender: r.sender, groupSize: r.groupSize, time: this.now, handles })];
