@@ -20,7 +20,11 @@ export const MAX_SERVICES = 0xffff;
 export const MAX_SERVICE_NAME_BYTES = 255;
 
 export type SyncMessage =
-  | { readonly type: typeof SyncMsgType.ServiceList; readonly ringId: RingId; readonly services: string[] }
+  | {
+      readonly type: typeof SyncMsgType.ServiceList;
+      readonly ringId: RingId;
+      readonly services: readonly string[];
+    }
   | {
       readonly type: typeof SyncMsgType.Barrier;
       readonly ringId: RingId;
