@@ -142,14 +142,15 @@ test('TOO_BIG: a write or overwrite past the maximum section size, or a request 
     'TOO_BIG',
   );
   c.fails(1, 1, { kind: 'overwrite', handle: h, sectionId: bytes('a'), data: bytes('123456789') }, 'TOO_BIG');
-  const big = c.open(1, 1, 'big', RW_CREATE, { ...ATTRS, maxSectionSize: 4 << 20, checkpointSize: 4 << 20 });
+  const big = c.open(1, 1, 'big', RW_CREATE, {
+    ...ATTRS,
+    maxSectionSize: 600_000,
+    checkpointSize: 4_000_000,
+  });
   create(c, big, 'b');
-  c.fails(
-    1,
-    1,
-    { kind: 'overwrite', handle: big, sectionId: bytes('b'), data: new Uint8Array(2 << 20) },
-    'TOO_BIG',
-  );
+  const part = new Uint8Array(600_000);
+  const elements = [0, 1].map(() => ({ sectionId: bytes('b'), offset: 0, data: part }));
+  c.fails(1, 1, { kind: 'write', handle: big, elements }, 'TOO_BIG'); // 1.2 MB: more than one pg message
 });
 
 test('INVALID_PARAM: bad open arguments, oversized ids and data, bad offsets', () => {
@@ -180,6 +181,29 @@ test('INVALID_PARAM: bad open arguments, oversized ids and data, bad offsets', (
     'INVALID_PARAM',
   );
   c.fails(1, 1, { kind: 'open', name: '', flags: OpenFlags.Read }, 'INVALID_PARAM');
+  // A section that could not travel in one sync message.
+  const huge = { ...ATTRS, maxSectionSize: 2 << 20, checkpointSize: 2 << 20 };
+  c.fails(1, 1, { kind: 'open', name: 'x', flags: RW_CREATE, attributes: huge }, 'INVALID_PARAM');
+  const longIds = { ...ATTRS, maxSectionIdSize: 70_000 };
+  c.fails(1, 1, { kind: 'open', name: 'x', flags: RW_CREATE, attributes: longIds }, 'INVALID_PARAM');
+  // A section that could not travel in one sync message.
+  c.fails(
+    1,
+    1,
+    {
+      kind: 'open',
+      name: 'x',
+      flags: RW_CREATE,
+      attributes: { ...ATTRS, maxSectionSize: 2 << 20, checkpointSize: 2 << 20 },
+    },
+    'INVALID_PARAM',
+  );
+  c.fails(
+    1,
+    1,
+    { kind: 'open', name: 'x', flags: RW_CREATE, attributes: { ...ATTRS, maxSectionIdSize: 70_000 } },
+    'INVALID_PARAM',
+  );
   const h = c.open(1, 1, 'ck');
   c.fails(
     1,

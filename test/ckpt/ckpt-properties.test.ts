@@ -173,6 +173,7 @@ test('random updates from random nodes under random partitions, merges and resta
           used += sec.data.length;
           assert.ok(sec.data.length <= ck.attributes.maxSectionSize);
         }
+        assert.equal(ck.used, used, 'the running byte count matches the sections');
         assert.ok(used <= ck.attributes.checkpointSize);
         assert.ok(ck.sections.size <= ck.attributes.maxSections);
         if (ck.unlinked)

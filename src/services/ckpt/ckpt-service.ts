@@ -71,6 +71,10 @@ export const CKPT_GROUP = 'ckpt';
 export const CKPT_SERVICE_NAME = 'ckpt';
 /** SaNameT holds 256 bytes. */
 export const MAX_NAME_BYTES = 256;
+/** Room kept in a pg message for a sync SECTION's headers next to the section's id and data. */
+export const SECTION_MESSAGE_OVERHEAD = 1024;
+/** Section ids travel with a u16 length. */
+export const MAX_SECTION_ID_SIZE = 0xffff;
 
 export interface CkptServiceOptions {
   readonly pg: ProcessGroups;
@@ -282,7 +286,7 @@ export class CkptService implements SyncParticipant {
   private handleRequest(client: ClientId, req: CkptRequest): CkptError | undefined {
     switch (req.kind) {
       case 'open': {
-        const bad = checkName(req.name) ?? checkOpen(req.flags, req.attributes);
+        const bad = checkName(req.name) ?? checkOpen(req.flags, req.attributes, this.pg.maxMessageSize);
         if (bad) return bad;
         return this.submit(
           { op: 'open', name: req.name, flags: req.flags, attributes: req.attributes },
@@ -755,7 +759,11 @@ function checkName(name: string): CkptError | undefined {
   return undefined;
 }
 
-function checkOpen(flags: number, a: CreationAttributes | undefined): CkptError | undefined {
+function checkOpen(
+  flags: number,
+  a: CreationAttributes | undefined,
+  maxMessage: number,
+): CkptError | undefined {
   if (!Number.isInteger(flags) || flags & ~OPEN_FLAGS_ALL)
     return new CkptError(AisError.BAD_FLAGS, 'open flags');
   const create = (flags & OpenFlags.Create) !== 0;
@@ -783,6 +791,16 @@ function checkOpen(flags: number, a: CreationAttributes | undefined): CkptError 
     return new CkptError(AisError.INVALID_PARAM, 'sizes');
   }
   if (!(a.retentionDuration >= 0)) return new CkptError(AisError.INVALID_PARAM, 'retention');
+  // Every section must fit one sync message (id, data and headers): refuse what could never be synchronized.
+  if (
+    a.maxSectionIdSize > MAX_SECTION_ID_SIZE ||
+    a.maxSectionSize + a.maxSectionIdSize + SECTION_MESSAGE_OVERHEAD > maxMessage
+  ) {
+    return new CkptError(
+      AisError.INVALID_PARAM,
+      `sections above ${maxMessage - SECTION_MESSAGE_OVERHEAD} bytes with their id`,
+    );
+  }
   if (a.checkpointSize > a.maxSections * a.maxSectionSize) {
     return new CkptError(AisError.INVALID_PARAM, 'checkpointSize > maxSections × maxSectionSize');
   }

@@ -26,6 +26,8 @@ export interface Checkpoint {
   readonly sections: Map<string, Section>;
   /** Open handles per node. */
   readonly refcounts: Map<NodeId, number>;
+  /** Bytes of section data, kept up to date by every change (checked against checkpointSize). */
+  used: number;
   /** Next candidate for a generated section id. */
   nextGeneratedId: number;
   /** Bumped by every applied update to this checkpoint; an expiry is valid only for the version it saw. */
@@ -90,9 +92,7 @@ export function totalRefs(c: Checkpoint): number {
 }
 
 export function memoryUsed(c: Checkpoint): number {
-  let n = 0;
-  for (const s of c.sections.values()) n += s.data.length;
-  return n;
+  return c.used;
 }
 
 export function ckptIdOf(env: UpdateEnvelope): CkptId {
@@ -148,7 +148,11 @@ export class CkptDatabase {
         const c = this.byId.get(u.ckptId);
         if (!c) return fail(AisError.NOT_EXIST);
         if (u.sectionId.length === 0) return fail(AisError.INVALID_PARAM);
-        if (!c.sections.delete(sectionKey(u.sectionId))) return fail(AisError.NOT_EXIST);
+        const key = sectionKey(u.sectionId);
+        const s = c.sections.get(key);
+        if (!s) return fail(AisError.NOT_EXIST);
+        c.sections.delete(key);
+        c.used -= s.data.length;
         c.version++;
         return ok();
       }
@@ -163,6 +167,7 @@ export class CkptDatabase {
         if (memoryUsed(c) - s.data.length + u.data.length > c.attributes.checkpointSize) {
           return fail(AisError.NO_SPACE);
         }
+        c.used += u.data.length - s.data.length;
         s.data = u.data.slice();
         s.lastUpdate = env.time;
         c.version++;
@@ -198,6 +203,7 @@ export class CkptDatabase {
         const s = c?.sections.get(key);
         if (!c || !s || s.expiration !== u.expiration) return fail(AisError.NOT_EXIST);
         c.sections.delete(key);
+        c.used -= s.data.length;
         c.version++;
         return ok();
       }
@@ -220,6 +226,7 @@ export class CkptDatabase {
         unlinked: false,
         sections: new Map(),
         refcounts: new Map(),
+        used: 0,
         nextGeneratedId: 0,
         version: 0,
         unreferencedSince: undefined,
@@ -285,6 +292,7 @@ export class CkptDatabase {
       } while (c.sections.has(sectionKey(id)));
     }
     c.sections.set(sectionKey(id), { id: id.slice(), data: data.slice(), expiration, lastUpdate: env.time });
+    c.used += data.length;
     c.version++;
     return ok({ sectionId: id.slice() });
   }
@@ -306,6 +314,7 @@ export class CkptDatabase {
       const grown = Math.max(end, s.data.length);
       if (memoryUsed(c) - s.data.length + grown > c.attributes.checkpointSize)
         return fail(AisError.NO_SPACE, i);
+      c.used += grown - s.data.length;
       if (grown > s.data.length) {
         const bigger = new Uint8Array(grown);
         bigger.set(s.data);

@@ -121,6 +121,7 @@ export class SyncReceiver {
       unlinked: m.unlinked,
       sections: new Map(),
       refcounts: new Map(),
+      used: 0,
       nextGeneratedId: m.nextGeneratedId,
       version: m.version,
       unreferencedSince: m.unreferencedSince,
@@ -144,6 +145,7 @@ export class SyncReceiver {
       throw new CkptSyncProtocolError('duplicate-section', copy.node, `${c.id}/${key}`);
     const s: Section = { id: m.sectionId, data: m.data, expiration: m.expiration, lastUpdate: m.lastUpdate };
     c.sections.set(key, s);
+    c.used += s.data.length;
     copy.owed--;
     copy.sections++;
   }
