@@ -158,8 +158,14 @@ export class SyncEngine implements SyncStatus {
   abortRound(service: string, reason: string): void {
     const r = this.round;
     if (!r) return;
-    this.recorder.intern(`sync: ${service} failed the round: ${reason}`);
     this.abort(r, Cause.ProtocolError);
+    this.recorder.rec(
+      EV.SYNC_ROUND_FAILED,
+      r.info.ringId.rep,
+      r.info.ringId.seq,
+      this.stringId(service),
+      this.recorder.intern(reason.slice(0, 200)),
+    );
     this.counters.roundsFailed++;
     this.notify('failed', r.info.ringId);
   }

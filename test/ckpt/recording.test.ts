@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { readRing } from '../../src/recorder/reader.js';
 import { argObject, eventName } from '../../src/recorder/render.js';
+import { CKPT_SYNC_ERROR_CODES } from '../../src/services/ckpt/errors.js';
 import { TIME_END } from '../../src/services/ckpt/types.js';
+import { encodeHello, encodeSectionPieces, SyncKind } from '../../src/services/ckpt/wire.js';
 import { bytes, CkptCluster } from './cluster.js';
 
 function events(c: CkptCluster, node: number): { name: string; args: Record<string, unknown> }[] {
@@ -60,4 +62,32 @@ test('sync and ckpt record their steps, readable from the ring with names and ar
     .filter((e) => e.name === 'sync.service_init')
     .at(-1)!;
   assert.equal(init.args.service, 'ckpt');
+});
+
+test('a protocol error is recorded by ckpt (kind, typed code) and by sync (the failed round, service, reason)', () => {
+  const c = new CkptCluster([1, 2]);
+  c.net.reconfigure([[1, 2]], true);
+  for (let i = 0; i < 10 && c.node(1).engine.currentService !== 'ckpt'; i++) c.net.visit(i % 2 === 0 ? 1 : 2);
+  const ringId = c.net.ringOf(1)!;
+  const pg = c.node(1).pg;
+  pg.send('ckpt', encodeHello({ ringId, sender: true, groupSize: 2, time: 0, handles: [] }));
+  pg.send(
+    'ckpt',
+    encodeSectionPieces({
+      ringId,
+      ckptId: 'gone',
+      sectionId: bytes('x'),
+      expiration: 0,
+      lastUpdate: 0,
+      data: bytes(''),
+    }),
+  );
+  c.settle();
+  const log = events(c, 2);
+  const error = log.find((e) => e.name === 'ckpt.sync_protocol_error')!;
+  assert.equal(error.args.error, CKPT_SYNC_ERROR_CODES.indexOf('dangling-section'));
+  assert.equal(error.args.kind, SyncKind.Section);
+  const failed = log.find((e) => e.name === 'sync.round_failed')!;
+  assert.equal(failed.args.service, 'ckpt');
+  assert.match(String(failed.args.reason), /dangling-section from node 1/);
 });

@@ -76,4 +76,9 @@ export const SYNC_EVENTS = defineLayer('sync', 400, 499, {
     args: ['type:u', 'framesNeeded:u', 'room:u'],
     doc: 'the send queue refused a sync message; it is retried at the next token visit',
   },
+  ROUND_FAILED: {
+    id: 414,
+    args: ['ringRep:n', 'ringSeq:u', 'service:s', 'reason:s'],
+    doc: "a service found the round's data broken and failed the round (follows ROUND_ABORT cause 1)",
+  },
 });

@@ -477,7 +477,7 @@ export class CkptService implements SyncParticipant {
       // Lost sync data would leave the round waiting forever: refuse the round instead.
       const kind = bytes[0] ?? 0;
       if (this.round && kind >= SyncKind.Hello && kind <= SyncKind.End) {
-        this.protocolError(new CkptSyncProtocolError('undecodable', sender, e.message));
+        this.protocolError(new CkptSyncProtocolError('undecodable', sender, e.message), kind);
       }
       return;
     }
@@ -670,13 +670,13 @@ export class CkptService implements SyncParticipant {
       r.receiver.receive(sender, m);
     } catch (e) {
       if (!(e instanceof CkptSyncProtocolError)) throw e;
-      this.protocolError(e);
+      this.protocolError(e, m.kind);
     }
   }
 
-  private protocolError(e: CkptSyncProtocolError): void {
+  private protocolError(e: CkptSyncProtocolError, kind: number): void {
     this.protocolErrors.push(e);
-    this.recorder.rec(EV.CKPT_SYNC_PROTOCOL_ERROR, e.sender, 0, CKPT_SYNC_ERROR_CODES.indexOf(e.code));
+    this.recorder.rec(EV.CKPT_SYNC_PROTOCOL_ERROR, e.sender, kind, CKPT_SYNC_ERROR_CODES.indexOf(e.code));
     // Every member delivered the same bytes, so every member fails the round the same way.
     this.sync.abortRound(this.serviceName, e.message);
   }
