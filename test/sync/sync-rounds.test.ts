@@ -184,3 +184,46 @@ test('registering during a round is refused', () => {
   assert.equal(node.engine.inProgress, false);
   void Guarantee;
 });
+
+test('a configuration change after every possible number of token visits of a round aborts it cleanly', () => {
+  const length = (() => {
+    const net = newNet(2);
+    const nodes = [1, 2, 3].map((id) => makeSyncNode(net, id, ['a', 'b'], 2));
+    net.reconfigure([[1, 2, 3]]);
+    let k = 0;
+    while (nodes.some((n) => n.engine.inProgress)) net.visit([1, 2, 3][k++ % 3]!);
+    return k;
+  })();
+  assert.ok(length > 6);
+  for (let k = 0; k < length; k++) {
+    for (const next of [
+      [1, 2],
+      [1, 2, 3, 4],
+      [2, 3],
+    ]) {
+      const net = newNet(2);
+      const nodes = new Map([1, 2, 3].map((id) => [id, makeSyncNode(net, id, ['a', 'b'], 2)]));
+      net.reconfigure([[1, 2, 3]]);
+      for (let i = 0; i < k; i++) net.visit([1, 2, 3][i % 3]!);
+      if (next.includes(4)) nodes.set(4, makeSyncNode(net, 4, ['a', 'b'], 2));
+      net.reconfigure([next]);
+      net.settle();
+      const ring = net.ringOf(next[0]!)!;
+      const expected = next.map((id) => `${id}:2`).join(',');
+      for (const id of next) {
+        const node = nodes.get(id)!;
+        assert.equal(node.engine.inProgress, false);
+        for (const p of node.probes) {
+          // Nothing of the interrupted round was committed; the new round's data is.
+          assert.deepEqual(
+            p.commits.map((x) => x.ringId),
+            [ring],
+            `k=${k} next=${next}`,
+          );
+          assert.equal(p.commits[0]!.got, expected);
+          if (id !== 4) assert.equal(p.aborts, 1, `k=${k}: every participant aborted once`);
+        }
+      }
+    }
+  }
+});
