@@ -10,6 +10,7 @@ const BENCHES: Record<string, string> = {
   recorder: 'recorder/recorder-bench.js',
   pg: 'pg/pg-bench.js',
   transport: 'transport/crypto-bench.js',
+  ckpt: 'ckpt/ckpt-bench.js',
   srp: 'srp-throughput.js',
   sim: 'sim/sim-bench.js',
 };

@@ -22,5 +22,9 @@ if (files.length === 0) {
   console.error('run-tests: no test files found');
   process.exit(1);
 }
-const r = spawnSync(process.execPath, ['--test', '--test-concurrency=2', ...files], { stdio: 'inherit' });
+// Property tests share one fixed seed unless TOTEM_FC_SEED says otherwise (test/support/fast-check-seed.ts).
+const preload = ['--import', './dist/test/support/fast-check-seed.js'];
+const r = spawnSync(process.execPath, [...preload, '--test', '--test-concurrency=2', ...files], {
+  stdio: 'inherit',
+});
 process.exit(r.status ?? 1);
