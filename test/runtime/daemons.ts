@@ -92,7 +92,9 @@ export class DaemonCluster {
 
   async statuses(nodes: readonly NodeId[] = this.nodes): Promise<NodeStatus[]> {
     const all = await Promise.all(nodes.map((n) => this.status(n)));
-    all.forEach((s, i) => assert.ok(s, `node ${nodes[i]} does not answer status\n${this.logs(nodes[i]!)}`));
+    for (const [i, s] of all.entries()) {
+      assert.ok(s, `node ${nodes[i]} does not answer status\n${this.logs(nodes[i]!)}`);
+    }
     return all as NodeStatus[];
   }
 
