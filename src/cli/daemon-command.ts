@@ -190,6 +190,9 @@ function handle(runtime: NodeRuntime, req: ControlRequest): ControlResponse {
       runtime.setPartition(groups === null ? null : groups.map((g) => g.map(Number)));
       return { ok: true };
     }
+    case 'load-reset':
+      runtime.resetLoadRing();
+      return { ok: true };
     case 'dump':
       return { ok: true, path: runtime.dumpRecorder() };
     default:

@@ -120,7 +120,7 @@ export function formatStatus(s: NodeStatus): string {
       `, retransmit requests ${s.srp.retransmitRequests}`,
     `  token: rotations ${s.srp.tokenRotations}, retransmits ${s.srp.tokenRetransmits}, losses ${s.srp.tokenLosses}` +
       `; configuration changes ${s.configurationCount}`,
-    `  dropped by srp: ${nonZero(s.srp.packetsDropped)}`,
+    `  dropped by srp: ${nonZero(s.srp.packetsDropped)}; before srp (membership guard): ${nonZero(s.guardDropped)}`,
     `  transport: ${t.sentDatagrams} datagrams out, ${t.received} in, dropped: ${nonZero(t.dropped)}` +
       `${t.sendErrors ? `, send errors ${t.sendErrors}` : ''}`,
     `  test load: sent ${s.load.sent}, queued ${s.load.queued}, delivered ${s.load.delivered} ` +

@@ -5,6 +5,7 @@
  *   {"op":"status"}                                  → {"ok":true,"status":{…}}
  *   {"op":"load","count":N,"size":S,"safe":false}    → {"ok":true}   (built-in test group)
  *   {"op":"partition","groups":[[1,2],[3]]}          → {"ok":true}   (test-only; null heals)
+ *   {"op":"load-reset"}                              → {"ok":true}   (restart the per-ring count/hash)
  *   {"op":"dump"}                                    → {"ok":true,"path":"…"}
  *   anything else                                    → {"ok":false,"error":"…"}
  */
@@ -16,6 +17,7 @@ export type ControlRequest =
   | { readonly op: 'status' }
   | { readonly op: 'load'; readonly count: number; readonly size: number; readonly safe?: boolean }
   | { readonly op: 'partition'; readonly groups: number[][] | null }
+  | { readonly op: 'load-reset' }
   | { readonly op: 'dump' };
 
 export type ControlResponse =

@@ -22,6 +22,7 @@ import { Partition } from '../transport/partition.js';
 import { UdpTransport } from '../transport/udp-transport.js';
 import { LoadGroup, type LoadStatus } from './load-group.js';
 import type { Logger } from './logger.js';
+import { GUARD_REASONS, MembershipGuard } from './membership-guard.js';
 import { type NodePaths, nodePaths } from './paths.js';
 import { RingSeqStore } from './ring-seq-store.js';
 import { srpConfigFromTotem } from './srp-config.js';
@@ -63,6 +64,8 @@ export interface NodeStatus {
   readonly lastConfiguration: ConfigurationRecord | null;
   readonly configurationCount: number;
   readonly srp: SrpNode['stats'];
+  /** Membership packets refused before srp (see MembershipGuard). */
+  readonly guardDropped: Record<string, number>;
   readonly transport: ReturnType<UdpTransport['stats']>;
   readonly pg: ProcessGroups['stats'];
   readonly load: LoadStatus;
@@ -89,6 +92,7 @@ export class NodeRuntime {
   private pg!: ProcessGroups;
   private load!: LoadGroup;
   private readonly partition: Partition | undefined;
+  private guard!: MembershipGuard;
   private partitionGroups: NodeId[][] | null = null;
   private inputNow = 0;
   private lastState: SrpState | undefined;
@@ -119,6 +123,7 @@ export class NodeRuntime {
       this.input((now) => this.srp.timerExpired(now, timer)),
     );
     this.partition = opts.testPartition ? new Partition() : undefined;
+
     this.startedAt = this.clock();
   }
 
@@ -139,10 +144,18 @@ export class NodeRuntime {
 
   private async open(): Promise<void> {
     const persisted = this.store.load();
+    this.guard = new MembershipGuard(
+      this.config.nodelist.map((n) => n.nodeId),
+      persisted,
+    );
     const { envelope, warnings } = await envelopeFromConfig(this.config, this.nodeId);
     for (const w of warnings) this.log.warning('TRANSPORT', w);
     const base = transportOptionsFromConfig(this.config, this.nodeId, envelope, (from, payload) =>
-      this.input((now) => this.srp.receive(now, from, payload)),
+      this.input((now) => {
+        const refused = this.guard.check(payload, this.srp.ringId.seq);
+        if (refused === undefined) this.srp.receive(now, from, payload);
+        else this.recorder.rec(EV.RUNTIME_GUARD_DROP, GUARD_REASONS.indexOf(refused), from, payload.length);
+      }),
     );
     this.transport = await UdpTransport.open({
       ...base,
@@ -266,6 +279,11 @@ export class NodeRuntime {
     });
   }
 
+  /** Restarts the load group's per-ring count and hash (see LoadGroup.resetRing). */
+  resetLoadRing(): void {
+    this.load.resetRing();
+  }
+
   /** Test-only: splits the nodes into groups that hear only each other; null heals. */
   setPartition(groups: NodeId[][] | null): void {
     if (!this.partition)
@@ -305,6 +323,7 @@ export class NodeRuntime {
       lastConfiguration: this.lastConf,
       configurationCount: this.confCount,
       srp: structuredClone(this.srp.stats),
+      guardDropped: { ...this.guard.dropped },
       transport: this.transport.stats(),
       pg: { ...this.pg.stats },
       load: this.load.status(),

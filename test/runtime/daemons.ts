@@ -142,6 +142,46 @@ export class DaemonCluster {
     }
   }
 
+  /**
+   * Waits until `nodes` have nothing queued and agree on the ring and its delivery count,
+   * unchanged over two polls; then their ring hashes must be compared (not before: a node
+   * may still be delivering the tail of a load).
+   */
+  async settled(nodes: readonly NodeId[], timeoutMs: number): Promise<NodeStatus[]> {
+    const deadline = Date.now() + timeoutMs;
+    let previous = '';
+    for (;;) {
+      const s = await this.statuses(nodes);
+      const key = s.map((x) => `${x.ringId.rep}/${x.ringId.seq}:${x.load.ringDelivered}`);
+      const agreed = s.every((x) => x.load.queued === 0) && new Set(key).size === 1;
+      if (agreed && key[0] === previous) return s;
+      previous = agreed ? key[0]! : '';
+      if (Date.now() > deadline) {
+        const senders = s.map((x) => `node ${x.nodeId} ${JSON.stringify(x.load.bySender)}`).join(', ');
+        assert.fail(`not settled within ${timeoutMs} ms: ${key.join(' ')}; by sender: ${senders}`);
+      }
+      await sleep(150);
+    }
+  }
+
+  /** Waits until no node has load queued and every node's count is still for two polls; returns statuses. */
+  async quiet(nodes: readonly NodeId[], timeoutMs: number): Promise<NodeStatus[]> {
+    const deadline = Date.now() + timeoutMs;
+    let previous = '';
+    for (;;) {
+      const s = await this.statuses(nodes);
+      const key = s.map((x) => `${x.load.queued}:${x.load.delivered}`).join(' ');
+      if (s.every((x) => x.load.queued === 0) && key === previous) return s;
+      previous = key;
+      if (Date.now() > deadline) assert.fail(`not quiet within ${timeoutMs} ms: ${key}`);
+      await sleep(300);
+    }
+  }
+
+  async resetLoad(nodes: readonly NodeId[]): Promise<void> {
+    for (const n of nodes) assert.ok((await this.request(n, { op: 'load-reset' })).ok);
+  }
+
   async partition(groups: NodeId[][] | null, nodes: readonly NodeId[] = this.nodes): Promise<void> {
     for (const n of nodes) {
       const r = await this.request(n, { op: 'partition', groups });

@@ -22,7 +22,8 @@ test('3 daemons form one ring and deliver the same messages in the same order', 
   const formed = await c.ring([1, 2, 3], 10_000);
   assert.equal(formed[0]!.members.length, 3);
   await c.load([1, 2, 3], 300, 100);
-  const s = await c.delivered([1, 2, 3], 900, 15_000);
+  await c.delivered([1, 2, 3], 900, 15_000);
+  const s = await c.settled([1, 2, 3], 10_000);
   assert.equal(new Set(s.map((x) => x.load.ringHash)).size, 1, 'same order everywhere');
   for (const x of s) assert.deepEqual(x.load.bySender, { 1: 300, 2: 300, 3: 300 });
   await c.destroy();
@@ -47,7 +48,8 @@ test('5 daemons: kill -9 one, the rest re-form within token + consensus and keep
   process.stdout.write(`# kill -9 to new ring: ${took} ms (token ${c.token}, consensus ${c.consensus})\n`);
 
   await c.load(rest, 200, 300);
-  const s = await c.delivered(rest, 800, 15_000);
+  await c.delivered(rest, 800, 15_000);
+  const s = await c.settled(rest, 10_000);
   assert.equal(new Set(s.map((x) => x.load.ringHash)).size, 1);
 
   c.start(3);
@@ -57,7 +59,8 @@ test('5 daemons: kill -9 one, the rest re-form within token + consensus and keep
   // Its ring ids never go backwards: the stored ring seq was loaded at start.
   assert.ok(restarted.ringId.seq > before.seq);
   await c.load([3], 100, 50);
-  const after5 = await c.delivered([1, 2, 3, 4, 5], 100, 15_000);
+  await c.delivered([1, 2, 3, 4, 5], 100, 15_000);
+  const after5 = await c.settled([1, 2, 3, 4, 5], 10_000);
   assert.equal(new Set(after5.map((x) => x.load.ringHash)).size, 1);
   await c.destroy();
 });

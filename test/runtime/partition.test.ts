@@ -27,8 +27,10 @@ test('a partition splits 5 daemons into two rings that each keep delivering, and
   // Each side orders its own messages.
   await c.load([1], 100, 64);
   await c.load([4], 150, 64);
-  const l = await c.delivered([1, 2], 100, 10_000);
-  const r = await c.delivered([3, 4, 5], 150, 10_000);
+  await c.delivered([1, 2], 100, 10_000);
+  await c.delivered([3, 4, 5], 150, 10_000);
+  const l = await c.settled([1, 2], 10_000);
+  const r = await c.settled([3, 4, 5], 10_000);
   assert.equal(new Set(l.map((x) => x.load.ringHash)).size, 1);
   assert.equal(new Set(r.map((x) => x.load.ringHash)).size, 1);
   for (const x of l) assert.equal(x.load.bySender['4'], undefined, 'nothing crossed the partition');
@@ -39,6 +41,7 @@ test('a partition splits 5 daemons into two rings that each keep delivering, and
   const filtered = healed.reduce((sum, x) => sum + x.transport.filteredIn + x.transport.filteredOut, 0);
   assert.ok(filtered > 0, 'the filter did refuse datagrams');
   await c.load([2, 5], 100, 200);
-  const all = await c.delivered([1, 2, 3, 4, 5], 200, 15_000);
+  await c.delivered([1, 2, 3, 4, 5], 200, 15_000);
+  const all = await c.settled([1, 2, 3, 4, 5], 10_000);
   assert.equal(new Set(all.map((x) => x.load.ringHash)).size, 1);
 });

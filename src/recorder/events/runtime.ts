@@ -18,6 +18,11 @@ export const RUNTIME_EVENTS = defineLayer('runtime', 800, 899, {
   LOAD_QUEUED: { id: 805, args: ['count:u', 'size:u'], doc: 'a test load was queued' },
   INTERNAL_ERROR: { id: 806, args: ['message:s'], doc: 'a protocol core threw; the daemon stops' },
   PARTITION: { id: 807, args: ['groups:u', 'myGroupSize:u'], doc: 'test-only partition filter changed' },
+  GUARD_DROP: {
+    id: 809,
+    args: ['reason:e:runtimeGuard', 'from:n', 'len:u'],
+    doc: 'a join or commit token naming an unconfigured node or an absurd ring seq was dropped before srp',
+  },
   STATE: {
     id: 808,
     args: ['state:e:srpState', 'ringRep:n', 'ringSeq:u'],

@@ -1,0 +1,77 @@
+/**
+ * The daemon's static-membership guard in front of srp: a join or commit token that names
+ * a node outside the configured node list, or carries a ring seq more than 2^32 beyond any
+ * this node knows of, is dropped (counted and recorded) before srp sees it.
+ *
+ * Why here: membership is static (docs/config.md), so such a packet is corrupt or forged
+ * (plain mode authenticates nothing). srp itself adopts every node id and ring seq a join
+ * names; too many ids made its own next join unencodable and a ring seq near 2^53 made the
+ * next ring id unsafe, and either stopped the node (both reported to the srp owner). Only
+ * the two membership messages are decoded here, which are rare outside reconfiguration.
+ */
+import type { NodeId } from '../core/io.js';
+import { totemCodec } from '../srp/codec.js';
+import { MessageType, type SrpMessage } from '../srp/messages.js';
+import { DecodeError } from '../wire/decode-error.js';
+
+/** Type byte offset in the srp header (u16 magic, u8 version, u8 type). */
+const TYPE_OFFSET = 3;
+/**
+ * How far beyond the highest ring seq this node knows a membership message may be. Honest
+ * ring seqs only ever grow by 4 per ring formed from the highest one seen, so members stay
+ * close together; a fixed ceiling instead would lock out an honest node that had been
+ * pushed near it, forever.
+ */
+export const RING_SEQ_HORIZON = 2 ** 32;
+
+export const GUARD_REASONS = ['unknown-member', 'ring-seq-too-high'] as const;
+export type GuardReason = (typeof GUARD_REASONS)[number];
+
+export class MembershipGuard {
+  readonly dropped: Record<GuardReason, number> = { 'unknown-member': 0, 'ring-seq-too-high': 0 };
+  private readonly configured: ReadonlySet<NodeId>;
+  /** The highest ring seq passed on or held by this node. */
+  private known: number;
+
+  constructor(configured: Iterable<NodeId>, persistedRingSeq: number) {
+    this.configured = new Set(configured);
+    this.known = persistedRingSeq;
+  }
+
+  /**
+   * Why this packet must not reach srp, or undefined to pass it on (srp judges everything
+   * else). `ownRingSeq` is the seq of the ring this node is in now.
+   */
+  check(packet: Uint8Array, ownRingSeq: number): GuardReason | undefined {
+    const type = packet.length > TYPE_OFFSET ? packet[TYPE_OFFSET] : undefined;
+    if (type !== MessageType.Join && type !== MessageType.CommitToken) return undefined;
+    let msg: SrpMessage;
+    try {
+      msg = totemCodec.decode(packet);
+    } catch (err) {
+      if (err instanceof DecodeError) return undefined; // srp counts it as a decode error
+      throw err;
+    }
+    if (ownRingSeq > this.known) this.known = ownRingSeq;
+    const reason = this.judge(msg);
+    if (reason) this.dropped[reason]++;
+    return reason;
+  }
+
+  private judge(msg: SrpMessage): GuardReason | undefined {
+    const listed = (ids: readonly NodeId[]): boolean => ids.every((id) => this.configured.has(id));
+    let highest: number;
+    if (msg.type === MessageType.Join) {
+      if (!listed(msg.procList) || !listed(msg.failedList)) return 'unknown-member';
+      highest = msg.ringSeq;
+    } else if (msg.type === MessageType.CommitToken) {
+      if (!listed(msg.members) || !this.configured.has(msg.ringId.rep)) return 'unknown-member';
+      highest = msg.entries.reduce((m, e) => Math.max(m, e.ringId.seq), msg.ringId.seq);
+    } else {
+      return undefined;
+    }
+    if (highest > this.known + RING_SEQ_HORIZON) return 'ring-seq-too-high';
+    if (highest > this.known) this.known = highest;
+    return undefined;
+  }
+}
