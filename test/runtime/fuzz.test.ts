@@ -16,7 +16,7 @@ import { flood } from './flood.js';
 import { PacketFuzzer } from './fuzz-packets.js';
 
 const PACKETS = Number(process.env.FUZZ_PACKETS ?? 500_000);
-const SECONDS = Number(process.env.FUZZ_SECONDS ?? 25);
+const SECONDS = Number(process.env.FUZZ_SECONDS ?? 30);
 const RATE = Number(process.env.FUZZ_RATE ?? 25_000);
 const SEED = Number(process.env.FUZZ_SEED ?? 20261128);
 
