@@ -116,7 +116,7 @@ export function formatStatus(s: NodeStatus): string {
   const lines = [
     `node ${s.nodeId} (pid ${s.pid}, cluster ${s.clusterName}): ${s.state}, ring ${s.ringId.rep}/${s.ringId.seq}, ` +
       `members [${s.members.join(' ')}], up ${(s.uptimeMs / 1000).toFixed(1)} s${s.left ? ', left' : ''}`,
-    `  messages: sent ${s.srp.messagesOriginated}, delivered ${s.srp.messagesDelivered}, retransmits ${s.srp.retransmits}` +
+    `  srp frames: sent ${s.srp.messagesOriginated}, delivered ${s.srp.messagesDelivered}, retransmits ${s.srp.retransmits}` +
       `, retransmit requests ${s.srp.retransmitRequests}`,
     `  token: rotations ${s.srp.tokenRotations}, retransmits ${s.srp.tokenRetransmits}, losses ${s.srp.tokenLosses}` +
       `; configuration changes ${s.configurationCount}`,
