@@ -1,21 +1,26 @@
 /**
- * The daemon's static-membership guard in front of srp: a join or commit token that names
- * a node outside the configured node list, or carries a ring seq more than 2^32 beyond any
- * this node knows of, is dropped (counted and recorded) before srp sees it.
+ * The daemon's static-membership guard in front of srp: a packet whose srp header names a
+ * sender outside the configured node list, and a join or commit token that names such a
+ * node or carries a ring seq more than 2^32 beyond any this node knows of, are dropped
+ * (counted and recorded) before srp sees them.
  *
  * Why here: membership is static (docs/config.md), so such a packet is corrupt or forged
- * (plain mode authenticates nothing). srp itself adopts every node id and ring seq a join
- * names; too many ids made its own next join unencodable and a ring seq near 2^53 made the
- * next ring id unsafe, and either stopped the node (both reported to the srp owner). Only
- * the two membership messages are decoded here, which are rare outside reconfiguration.
+ * (plain mode authenticates nothing; the envelope vouches only for its own sender field, not
+ * for the srp header's). srp itself adopts every node id a join names and the sender of
+ * every merge-detect, and every ring seq a join names; too many ids made its own next join
+ * unencodable and a ring seq near 2^53 made the next ring id unsafe, and either stopped the
+ * node (reported to the srp owner). Only the two membership messages are decoded here,
+ * which are rare outside reconfiguration; the sender check reads one header field.
  */
 import type { NodeId } from '../core/io.js';
 import { totemCodec } from '../srp/codec.js';
 import { MessageType, type SrpMessage } from '../srp/messages.js';
 import { DecodeError } from '../wire/decode-error.js';
 
-/** Type byte offset in the srp header (u16 magic, u8 version, u8 type). */
+/** srp header: u16 magic, u8 version, u8 type, u8 flags, u32 sender (little-endian). */
 const TYPE_OFFSET = 3;
+const SENDER_OFFSET = 5;
+const HEADER_BYTES = 9;
 /**
  * How far beyond the highest ring seq this node knows a membership message may be. Honest
  * ring seqs only ever grow by 4 per ring formed from the highest one seen, so members stay
@@ -24,11 +29,15 @@ const TYPE_OFFSET = 3;
  */
 export const RING_SEQ_HORIZON = 2 ** 32;
 
-export const GUARD_REASONS = ['unknown-member', 'ring-seq-too-high'] as const;
+export const GUARD_REASONS = ['unknown-member', 'ring-seq-too-high', 'unknown-sender'] as const;
 export type GuardReason = (typeof GUARD_REASONS)[number];
 
 export class MembershipGuard {
-  readonly dropped: Record<GuardReason, number> = { 'unknown-member': 0, 'ring-seq-too-high': 0 };
+  readonly dropped: Record<GuardReason, number> = {
+    'unknown-member': 0,
+    'ring-seq-too-high': 0,
+    'unknown-sender': 0,
+  };
   private readonly configured: ReadonlySet<NodeId>;
   /** The highest ring seq passed on or held by this node. */
   private known: number;
@@ -43,7 +52,18 @@ export class MembershipGuard {
    * else). `ownRingSeq` is the seq of the ring this node is in now.
    */
   check(packet: Uint8Array, ownRingSeq: number): GuardReason | undefined {
-    const type = packet.length > TYPE_OFFSET ? packet[TYPE_OFFSET] : undefined;
+    if (packet.length < HEADER_BYTES) return undefined; // srp counts it as a decode error
+    const sender =
+      (packet[SENDER_OFFSET]! |
+        (packet[SENDER_OFFSET + 1]! << 8) |
+        (packet[SENDER_OFFSET + 2]! << 16) |
+        (packet[SENDER_OFFSET + 3]! << 24)) >>>
+      0;
+    if (!this.configured.has(sender)) {
+      this.dropped['unknown-sender']++;
+      return 'unknown-sender';
+    }
+    const type = packet[TYPE_OFFSET];
     if (type !== MessageType.Join && type !== MessageType.CommitToken) return undefined;
     let msg: SrpMessage;
     try {

@@ -174,9 +174,19 @@ export class PacketFuzzer {
     return b;
   }
 
-  /** A join naming unconfigured nodes, or carrying a ring seq near 2^53 (plain mode only). */
+  /** A join naming unconfigured nodes or carrying a ring seq near 2^53, or a stranger's merge-detect (plain mode). */
   private forgedMembership(): Uint8Array {
     const sender = this.pick(this.opts.nodes);
+    if (this.rnd() < 0.3) {
+      // The envelope names a member; the srp header names a stranger.
+      const stranger = 1000 + Math.floor(this.rnd() * 100_000);
+      const merge: SrpMessage = {
+        type: MessageType.MergeDetect,
+        sender: stranger,
+        ringId: { rep: stranger, seq: 4 },
+      };
+      return Envelope.plain(sender).seal(totemCodec.encode(merge));
+    }
     const strangers = Array.from({ length: 1 + Math.floor(this.rnd() * 300) }, (_, i) => 1000 + i * 7);
     const huge = this.rnd() < 0.5;
     const join: SrpMessage = {

@@ -36,7 +36,7 @@ test('joins and commit tokens naming unconfigured nodes are refused; configured 
   assert.equal(g.check(join([1, 2], 8, [77]), 4), 'unknown-member');
   assert.equal(g.check(commit([1, 2], 12), 4), undefined);
   assert.equal(g.check(commit([1, 2, 1000], 12), 4), 'unknown-member');
-  assert.deepEqual(g.dropped, { 'unknown-member': 3, 'ring-seq-too-high': 0 });
+  assert.deepEqual(g.dropped, { 'unknown-member': 3, 'ring-seq-too-high': 0, 'unknown-sender': 0 });
 });
 
 test('a ring seq beyond the horizon of what this node knows is refused; steps within it move the horizon', () => {
@@ -56,7 +56,7 @@ test('other messages and undecodable bytes pass untouched (srp counts them)', ()
   const mcast = enc({
     type: MessageType.Mcast,
     sender: 2,
-    origin: 99,
+    origin: 1,
     seq: 1,
     ringId: { rep: 99, seq: 2 ** 52 },
     guarantee: 0,
@@ -67,5 +67,15 @@ test('other messages and undecodable bytes pass untouched (srp counts them)', ()
   const broken = join([1, 2]).slice(0, 14);
   assert.equal(g.check(broken, 0), undefined);
   assert.equal(g.check(new Uint8Array(0), 0), undefined);
-  assert.deepEqual(g.dropped, { 'unknown-member': 0, 'ring-seq-too-high': 0 });
+  assert.deepEqual(g.dropped, { 'unknown-member': 0, 'ring-seq-too-high': 0, 'unknown-sender': 0 });
+});
+
+test('any packet whose srp header names an unconfigured sender is refused', () => {
+  const g = new MembershipGuard([1, 2], 0);
+  const merge = (sender: number): Uint8Array =>
+    enc({ type: MessageType.MergeDetect, sender, ringId: { rep: sender, seq: 4 } });
+  assert.equal(g.check(merge(2), 0), undefined);
+  assert.equal(g.check(merge(1234), 0), 'unknown-sender');
+  assert.equal(g.check(merge(0xffffffff), 0), 'unknown-sender');
+  assert.equal(g.dropped['unknown-sender'], 2);
 });

@@ -49,3 +49,20 @@ test('a join carrying a ring seq near 2^53 does not lead to an unsafe ring id', 
   }
   assert.ok(Number.isSafeInteger(node.ringId.seq) && persisted.every((s) => Number.isSafeInteger(s)));
 });
+
+test('merge-detects from more than MEMBERS_MAX distinct senders do not make the node throw', {
+  todo: 'srp: onMergeDetect adds the header sender to proc unchecked; sendJoin then throws "join list too long"',
+}, () => {
+  const node = operationalNode();
+  assert.doesNotThrow(() => {
+    for (let i = 0; i < 400; i++) {
+      const sender = 1000 + i;
+      const packet = totemCodec.encode({
+        type: MessageType.MergeDetect,
+        sender,
+        ringId: { rep: sender, seq: 4 },
+      });
+      node.receive(i, 2, packet);
+    }
+  });
+});
