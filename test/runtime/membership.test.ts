@@ -3,9 +3,12 @@
  * Token 400 ms, consensus 480 ms: a lost node is noticed within token + consensus.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { after, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { DaemonCluster, sleep } from './daemons.js';
 
+const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const clusters: DaemonCluster[] = [];
 after(async () => {
   for (const c of clusters) await c.destroy();
@@ -62,6 +65,13 @@ test('5 daemons: kill -9 one, the rest re-form within token + consensus and keep
   await c.delivered([1, 2, 3, 4, 5], 100, 15_000);
   const after5 = await c.settled([1, 2, 3, 4, 5], 10_000);
   assert.equal(new Set(after5.map((x) => x.load.ringHash)).size, 1);
+
+  // The rings of all six processes (the killed one's salvaged as fdata-*) replay clean.
+  for (const n of c.nodes) assert.equal(await c.terminate(n), 'SIGTERM');
+  const check = spawnSync(process.execPath, [MAIN, 'fplay', 'check', c.layout.ringDir], { encoding: 'utf8' });
+  assert.equal(check.status, 0, check.stdout + check.stderr);
+  assert.match(check.stdout, /checked 6 ring\(s\)/);
+  assert.match(check.stdout, /check: clean/);
   await c.destroy();
 });
 
