@@ -13,7 +13,7 @@
  * which are rare outside reconfiguration; the sender check reads one header field.
  */
 import type { NodeId } from '../core/io.js';
-import { totemCodec } from '../srp/codec.js';
+import { MAGIC, totemCodec, VERSION } from '../srp/codec.js';
 import { MessageType, type SrpMessage } from '../srp/messages.js';
 import { DecodeError } from '../wire/decode-error.js';
 
@@ -52,7 +52,10 @@ export class MembershipGuard {
    * else). `ownRingSeq` is the seq of the ring this node is in now.
    */
   check(packet: Uint8Array, ownRingSeq: number): GuardReason | undefined {
-    if (packet.length < HEADER_BYTES) return undefined; // srp counts it as a decode error
+    // Not an srp header at all: srp's decoder counts it (by reason) as a decode error.
+    if (packet.length < HEADER_BYTES || packet[0] !== (MAGIC & 0xff) || packet[1] !== MAGIC >> 8)
+      return undefined;
+    if (packet[2] !== VERSION) return undefined;
     const sender =
       (packet[SENDER_OFFSET]! |
         (packet[SENDER_OFFSET + 1]! << 8) |

@@ -28,6 +28,11 @@ export function prng(seed: number): () => number {
 export interface FuzzOptions {
   readonly seed: number;
   readonly nodes: readonly NodeId[];
+  /**
+   * Only packets that cannot decode into a Totem message: random bytes, and plain envelopes
+   * around random bodies (half of them behind a valid srp magic and version).
+   */
+  readonly garbageOnly?: boolean;
   readonly sealed?: {
     readonly cipher: Exclude<CipherName, 'none'>;
     readonly key: Uint8Array;
@@ -84,6 +89,10 @@ export class PacketFuzzer {
 
   next(): Uint8Array {
     const r = this.rnd();
+    if (this.opts.garbageOnly) {
+      if (r < 0.3) return this.count('random', this.randomBytes(this.size()));
+      return this.count('garbage-payload', this.plainGarbage());
+    }
     if (r < 0.15) return this.count('random', this.randomBytes(this.size()));
     if (r < 0.3) return this.count('bad-header', this.mutateHeader(this.pickPool()));
     if (this.sealed) {
@@ -127,6 +136,7 @@ export class PacketFuzzer {
   /** A plain envelope header (cipher none) naming a random, maybe configured, sender; random body. */
   private plainGarbage(): Uint8Array {
     const body = this.randomBytes(this.size());
+    if (body.length >= 3 && this.rnd() < 0.5) body.set([0x70, 0x7e, 1]); // srp magic and version
     const out = new Uint8Array(8 + body.length);
     out.set([0x54, 0x4d, 1, 0]);
     const claimed = this.rnd() < 0.8 ? this.pick(this.opts.nodes) : (this.rnd() * 2 ** 32) >>> 0;

@@ -67,6 +67,13 @@ test('other messages and undecodable bytes pass untouched (srp counts them)', ()
   const broken = join([1, 2]).slice(0, 14);
   assert.equal(g.check(broken, 0), undefined);
   assert.equal(g.check(new Uint8Array(0), 0), undefined);
+  // Not srp's magic or version: srp's decoder is the one to count it, whatever sender it names.
+  const foreign = enc({ type: MessageType.MergeDetect, sender: 4242, ringId: { rep: 1, seq: 4 } });
+  foreign[0] = 0;
+  assert.equal(g.check(foreign, 0), undefined);
+  foreign[0] = 0x70;
+  foreign[2] = 9;
+  assert.equal(g.check(foreign, 0), undefined);
   assert.deepEqual(g.dropped, { 'unknown-member': 0, 'ring-seq-too-high': 0, 'unknown-sender': 0 });
 });
 
