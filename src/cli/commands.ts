@@ -21,6 +21,21 @@ export const COMMANDS: readonly Command[] = [
     load: () => import('./keygen-command.js'),
   },
   {
+    name: 'daemon',
+    summary: 'run one node (SIGTERM leaves the ring; see docs/daemon.md)',
+    load: () => import('./daemon-command.js'),
+  },
+  {
+    name: 'status',
+    summary: 'ask running daemons for their state, ring, members and counters',
+    load: () => import('./status-command.js'),
+  },
+  {
+    name: 'cluster',
+    summary: 'start (up N) or stop (down) a local cluster of daemons on 127.0.0.1',
+    load: () => import('./cluster-command.js'),
+  },
+  {
     name: 'demo',
     summary: 'a short flight-recorder demonstration (what `npm start` runs for now)',
     load: () => import('./demo-command.js'),

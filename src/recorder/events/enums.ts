@@ -89,4 +89,5 @@ export const ENUMS: Readonly<Record<string, readonly string[]>> = {
     'address-mismatch',
     'self',
   ],
+  runtimeGuard: ['unknown-member', 'ring-seq-too-high', 'unknown-sender'],
 };

@@ -11,11 +11,20 @@ import { CKPT_EVENTS } from './ckpt.js';
 import { ENUMS } from './enums.js';
 import { PG_EVENTS } from './pg.js';
 import { RECORDER_EVENTS } from './recorder.js';
+import { RUNTIME_EVENTS } from './runtime.js';
 import { SRP_EVENTS } from './srp.js';
 import { SYNC_EVENTS } from './sync.js';
 import { TRANSPORT_EVENTS } from './transport.js';
 
-const LAYERS = [RECORDER_EVENTS, SRP_EVENTS, PG_EVENTS, SYNC_EVENTS, CKPT_EVENTS, TRANSPORT_EVENTS] as const;
+const LAYERS = [
+  RECORDER_EVENTS,
+  SRP_EVENTS,
+  PG_EVENTS,
+  SYNC_EVENTS,
+  CKPT_EVENTS,
+  RUNTIME_EVENTS,
+  TRANSPORT_EVENTS,
+] as const;
 
 type Flatten<L> = L extends LayerDef<infer K> ? K : never;
 type Prefix<P extends string, K extends string> = `${P}_${K}`;
@@ -27,6 +36,7 @@ export const EV = {
   ...prefixed('PG', PG_EVENTS),
   ...prefixed('SYNC', SYNC_EVENTS),
   ...prefixed('CKPT', CKPT_EVENTS),
+  ...prefixed('RUNTIME', RUNTIME_EVENTS),
   ...prefixed('TRANSPORT', TRANSPORT_EVENTS),
 } as const;
 
