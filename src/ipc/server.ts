@@ -336,7 +336,8 @@ export class IpcServer {
       conn.closeReason = CloseReason.SlowReader;
       conn.closeDetail = queued + bytes.length;
       conn.state = 'closing';
-      this.release(conn);
+      // Services hear of it from the socket's close event, never from inside a push (which
+      // runs within an ordered delivery).
       conn.socket.destroy();
       return false;
     }
