@@ -21,6 +21,11 @@ export const COMMANDS: readonly Command[] = [
     load: () => import('./keygen-command.js'),
   },
   {
+    name: 'cpg',
+    summary: 'closed process groups: join (print messages), send, groups, members',
+    load: () => import('./cpg-command.js'),
+  },
+  {
     name: 'demo',
     summary: 'a short flight-recorder demonstration (what `npm start` runs for now)',
     load: () => import('./demo-command.js'),
