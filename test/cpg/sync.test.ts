@@ -132,3 +132,26 @@ function countEvents(n: TestNode, name: keyof typeof EV): number {
   const image = readRing(n.recorder.snapshot());
   return image.records.event.filter((e) => e === EV[name]).length;
 }
+
+test('cpg sync: a process nobody announces is removed at activate (a node that missed its leave)', () => {
+  const cluster = new CpgCluster([[1, 2, 3]]);
+  const [a, b, c] = joinAll(cluster, [
+    [1, 10, 'g'],
+    [1, 11, 'g'],
+    [3, 30, 'g'],
+  ]);
+  // Node 3 "pauses": it misses everything ordered meanwhile (its pg hears nothing).
+  const n3 = cluster.node(3);
+  const ring = n3.ring;
+  ring.attach(3, { deliver() {}, configurationChange() {}, tokenVisit() {} });
+  a!.disconnect();
+  assert.equal(b!.leave('g'), ErrorCode.OK);
+  cluster.settle();
+  ring.attach(3, n3.pg);
+  assert.equal(cluster.node(1).groupsText(), 'g=[3/30:0]');
+  assert.equal(n3.groupsText(), 'g=[1/10:0,1/11:0,3/30:0]', 'node 3 still believes in both');
+  // The totem saw nothing go down: every node's transitional list is everyone.
+  cluster.runSync(ring);
+  for (const n of [1, 2, 3]) assert.equal(cluster.node(n).groupsText(), 'g=[3/30:0]');
+  assert.equal(c!.changes('g').at(-1), 'c g [3/30:0] left [1/10:5,1/11:5] joined []');
+});
