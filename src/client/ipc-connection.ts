@@ -40,6 +40,7 @@ export class IpcConnection {
   private readonly pending = new Map<number, Pending>();
   private nextReqId = 1;
   private ended = false;
+  private readonly outbox: Uint8Array[] = [];
   private closing = false;
 
   private constructor(
@@ -141,8 +142,16 @@ export class IpcConnection {
     }
     return new Promise((resolve, reject) => {
       this.pending.set(reqId, { resolve, reject });
-      this.socket.write(frame);
+      // Requests made in one run of the event loop go out in one write.
+      this.outbox.push(frame);
+      if (this.outbox.length === 1) queueMicrotask(() => this.flush());
     });
+  }
+
+  private flush(): void {
+    const data = this.outbox.length === 1 ? this.outbox[0]! : Buffer.concat(this.outbox);
+    this.outbox.length = 0;
+    if (!this.ended) this.socket.write(data);
   }
 
   /** Stops reading (back-pressure from a slow consumer) or resumes. */

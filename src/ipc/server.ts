@@ -84,6 +84,8 @@ class Connection implements IpcClient {
   state: 'hello' | 'ready' | 'closing' | 'closed' = 'hello';
   handshaken = false;
   released = false;
+  readonly outbox: Uint8Array[] = [];
+  outboxBytes = 0;
   closeReason: CloseReason = CloseReason.ClientClosed;
   closeDetail = 0;
   readonly splitter: FrameSplitter;
@@ -319,6 +321,7 @@ export class IpcServer {
     if (conn.closed) return;
     this.write(conn, encodeFrame({ type: 'farewell', code, text }));
     if (conn.closed) return;
+    flush(conn);
     conn.closeReason = reason;
     conn.closeDetail = code;
     conn.state = 'closing';
@@ -328,20 +331,28 @@ export class IpcServer {
     conn.socket.setTimeout(1000, () => conn.socket.destroy());
   }
 
-  /** @internal Writes or drops the connection when its unsent bytes pass the bound. */
+  /**
+   * @internal Queues bytes for the connection, or drops the connection when its unsent bytes
+   * pass the bound. Frames queued in one run of the event loop go out in one socket write
+   * (a delivery burst to a client is one syscall, not one per message).
+   */
   write(conn: Connection, bytes: Uint8Array): boolean {
     if (conn.closed) return false;
-    const queued = conn.socket.writableLength;
+    const queued = conn.socket.writableLength + conn.outboxBytes;
     if (queued + bytes.length > this.maxQueuedBytes) {
       conn.closeReason = CloseReason.SlowReader;
       conn.closeDetail = queued + bytes.length;
       conn.state = 'closing';
+      conn.outbox.length = 0;
+      conn.outboxBytes = 0;
       // Services hear of it from the socket's close event, never from inside a push (which
       // runs within an ordered delivery).
       conn.socket.destroy();
       return false;
     }
-    conn.socket.write(bytes);
+    conn.outbox.push(bytes);
+    conn.outboxBytes += bytes.length;
+    if (conn.outbox.length === 1) queueMicrotask(() => flush(conn));
     return true;
   }
 
@@ -368,6 +379,14 @@ export class IpcServer {
     this.statsData.closedByReason[name] = (this.statsData.closedByReason[name] ?? 0) + 1;
     this.recorder.recNow(EV.IPC_CLOSE, conn.id, conn.closeReason, conn.closeDetail, queued);
   }
+}
+
+function flush(conn: Connection): void {
+  if (conn.outbox.length === 0) return;
+  const data = conn.outbox.length === 1 ? conn.outbox[0]! : Buffer.concat(conn.outbox, conn.outboxBytes);
+  conn.outbox.length = 0;
+  conn.outboxBytes = 0;
+  if (!conn.socket.destroyed) conn.socket.write(data);
 }
 
 function decodeCode(err: DecodeError): number {
