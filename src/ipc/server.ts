@@ -31,6 +31,9 @@ export const DEFAULT_SOCKET_NAME = 'totem.sock';
 export const DEFAULT_SOCKET_MODE = 0o770;
 /** Unsent bytes a connection may hold before the client counts as not reading. */
 export const DEFAULT_MAX_QUEUED_BYTES = 8 * 1024 * 1024;
+export const DEFAULT_MAX_CONNECTIONS = 1024;
+/** A connection that has not completed its handshake by then is closed. */
+export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
 
 export const CloseReason = {
   ClientClosed: 0,
@@ -43,6 +46,8 @@ export const CloseReason = {
   SlowReader: 7,
   ServerClosed: 8,
   BadVersion: 9,
+  TooManyConnections: 10,
+  HandshakeTimeout: 11,
 } as const;
 export type CloseReason = (typeof CloseReason)[keyof typeof CloseReason];
 
@@ -60,6 +65,9 @@ export interface IpcServerOptions {
   readonly nodeId: number;
   readonly maxFrame?: number;
   readonly maxQueuedBytes?: number;
+  /** Connections beyond this many are refused with NO_MEMORY (default 1024). */
+  readonly maxConnections?: number;
+  readonly handshakeTimeoutMs?: number;
   /** The driver's clock (ms); the recorder's time is set from it once per input. */
   readonly clock?: () => number;
   /**
@@ -200,6 +208,15 @@ export class IpcServer {
     this.connections.set(conn.id, conn);
     this.statsData.accepted++;
     this.recorder.recNow(EV.IPC_CONN_OPEN, conn.id);
+    if (this.connections.size > (this.opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS)) {
+      this.farewell(conn, ErrorCode.NO_MEMORY, 'too many client connections', CloseReason.TooManyConnections);
+    } else {
+      socket.setTimeout(this.opts.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS, () => {
+        if (conn.state === 'hello') {
+          this.farewell(conn, ErrorCode.PROTOCOL, 'no handshake in time', CloseReason.HandshakeTimeout);
+        }
+      });
+    }
     socket.on('data', (data: Buffer) => this.input(conn, data));
     socket.on('error', () => {
       if (!conn.closed) {
@@ -267,6 +284,7 @@ export class IpcServer {
       conn.name = frame.name;
       conn.state = 'ready';
       conn.handshaken = true;
+      conn.socket.setTimeout(0);
       this.recorder.rec(EV.IPC_HELLO, conn.id, frame.pid, frame.version, this.recorder.intern(frame.name));
       this.write(
         conn,

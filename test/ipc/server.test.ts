@@ -224,6 +224,30 @@ test('ipc: a client that dies leaves nothing behind; other members see PROCDOWN'
   }
 });
 
+test('ipc: a silent connection is closed after the handshake timeout; connections past the bound are refused', async () => {
+  const d = await LoopbackDaemons.start([1], { handshakeTimeoutMs: 100, maxConnections: 2 });
+  try {
+    const path = d.node(1).socket;
+    const silent = await RawClient.open(path);
+    const f = await farewellOf(silent);
+    assert.equal(f.code, ErrorCode.PROTOCOL);
+    assert.match(f.text, /no handshake/);
+    const a = await RawClient.ready(path);
+    const b = await RawClient.ready(path);
+    const c = await RawClient.open(path);
+    assert.equal((await farewellOf(c)).code, ErrorCode.NO_MEMORY);
+    a.socket.destroy();
+    await a.closed;
+    await waitUntil(() => d.node(1).server.connectionCount === 1);
+    await stillServes(path);
+    b.socket.destroy();
+    await waitUntil(() => d.node(1).server.stats.closedByReason.TooManyConnections === 1);
+    assert.equal(d.node(1).server.stats.closedByReason.HandshakeTimeout, 1);
+  } finally {
+    await d.stop();
+  }
+});
+
 async function waitUntil(cond: () => boolean, timeoutMs = 5000): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (!cond()) {

@@ -81,6 +81,8 @@ export const ENUMS: Readonly<Record<string, readonly string[]>> = {
     'slow-reader',
     'server-closed',
     'bad-version',
+    'too-many-connections',
+    'handshake-timeout',
   ],
   cpgReason: ['undefined', 'join', 'leave', 'node-down', 'node-up', 'proc-down'],
 };

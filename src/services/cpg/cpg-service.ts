@@ -229,7 +229,10 @@ export class CpgService implements SyncParticipant {
     return this.syncing;
   }
 
-  /** Sends deferred internal messages; the driver calls this after each token visit. */
+  /**
+   * Sends deferred internal messages. The service calls it itself after each delivery and at
+   * the end of a sync round; a driver may also call it after token visits.
+   */
   pump(): void {
     if (this.syncing) {
       if (this.deferred.length > 0) this.recorder.rec(EV.CPG_SEND_DEFERRED, 1, this.deferred.length);
@@ -454,6 +457,8 @@ export class CpgService implements SyncParticipant {
         this.joinListDeliver(sender, msg.ringId, msg.entries);
         break;
     }
+    // A delivery means the send queue moved: a deferred leave may fit now.
+    if (this.deferred.length > 0) this.pump();
   }
 
   private procJoin(sender: NodeId, pid: number, conn: number, group: Uint8Array): void {
