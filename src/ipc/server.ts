@@ -9,7 +9,7 @@
  * daemon's memory stays bounded whatever clients do.
  */
 import { chmod, chown, lstat, mkdir, unlink } from 'node:fs/promises';
-import { createServer, type Server, type Socket } from 'node:net';
+import { createServer, connect as netConnect, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { EV } from '../recorder/events/index.js';
@@ -412,11 +412,26 @@ function decodeCode(err: DecodeError): number {
 }
 
 async function removeStaleSocket(path: string): Promise<void> {
+  let isSocket: boolean;
   try {
-    const st = await lstat(path);
-    if (!st.isSocket()) throw new Error(`${path} exists and is not a socket; refusing to replace it`);
-    await unlink(path);
+    isSocket = (await lstat(path)).isSocket();
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
   }
+  if (!isSocket) throw new Error(`${path} exists and is not a socket; refusing to replace it`);
+  if (await answers(path)) throw new Error(`${path}: another daemon is listening on it`);
+  await unlink(path);
+}
+
+/** Whether something accepts connections on the socket (a live daemon, not a stale file). */
+function answers(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = netConnect(path);
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once('error', () => resolve(false));
+  });
 }

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { lstat, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -49,14 +51,21 @@ test('ipc: the socket gets mode 0770; a stale socket is replaced; a non-socket f
     await mkdir(dir);
     await writeFile(join(dir, 'totem.sock'), 'not a socket');
     await assert.rejects(IpcServer.listen({ dir, recorder, nodeId: 1 }), /not a socket/);
-    // The node's own socket, left behind by a "crashed" daemon, is replaced.
-    const again = await IpcServer.listen({
-      dir: d.node(1).dir,
-      socketName: 'second.sock',
-      recorder,
-      nodeId: 1,
-    });
-    await again.close();
+    // A live daemon's socket is not taken over.
+    await assert.rejects(
+      IpcServer.listen({ dir: d.node(1).dir, recorder, nodeId: 1 }),
+      /another daemon is listening/,
+    );
+    // A socket left behind by a crashed daemon (killed with SIGKILL) is replaced.
+    const stale = join(d.node(1).dir, 'second.sock');
+    const crashed = spawn(process.execPath, [
+      '-e',
+      `require('node:net').createServer().listen(${JSON.stringify(stale)})`,
+    ]);
+    await waitUntil(() => existsSync(stale));
+    crashed.kill('SIGKILL');
+    await new Promise((r) => crashed.once('exit', r));
+    assert.ok((await lstat(stale)).isSocket(), 'the crashed listener left its socket file');
     const third = await IpcServer.listen({
       dir: d.node(1).dir,
       socketName: 'second.sock',
