@@ -121,6 +121,40 @@ test('client: TRY_AGAIN during a sync round is retried for the caller (or return
   }
 });
 
+test('client: a send the ring cannot take answers TRY_AGAIN; retried, it goes out once the ring moves', async () => {
+  const d = await LoopbackDaemons.start([1, 2], {}, { queueCapacity: 4 });
+  try {
+    const a = await Cpg.connect({ socket: d.node(1).socket });
+    await a.join('g');
+    await new Promise((r) => setTimeout(r, 20));
+    const msgs = a.messages('g');
+    d.autoSettle = false;
+    const big = new Uint8Array(3000);
+    let refused: unknown;
+    for (let i = 0; i < 10 && refused === undefined; i++) {
+      await a.send('g', big, { retry: false }).catch((e: unknown) => {
+        refused = e;
+      });
+    }
+    assert.ok(isCode(ErrorCode.TRY_AGAIN)(refused), `expected TRY_AGAIN, got ${String(refused)}`);
+    const retried = a.send('g', 'small but queued behind', { retry: { attempts: 1000, maxDelayMs: 5 } });
+    await new Promise((r) => setTimeout(r, 20));
+    d.autoSettle = true;
+    d.ring.settle();
+    await retried;
+    d.scheduleSettle();
+    const texts: string[] = [];
+    for await (const m of msgs) {
+      texts.push(m.data.length === 3000 ? 'big' : m.text());
+      if (m.data.length !== 3000) break;
+    }
+    assert.equal(texts.at(-1), 'small but queued behind');
+    await a.close();
+  } finally {
+    await d.stop();
+  }
+});
+
 test('client: AbortSignal ends an iterator; close() ends the others normally', async () => {
   const d = await LoopbackDaemons.start([1]);
   try {

@@ -35,9 +35,16 @@ export class LoopbackDaemons {
     readonly root: string,
   ) {}
 
-  static async start(ids: readonly NodeId[], tweaks: ServerTweaks = {}): Promise<LoopbackDaemons> {
+  /** Whether client input settles the ring (off: frames wait until a test calls ring.settle()). */
+  autoSettle = true;
+
+  static async start(
+    ids: readonly NodeId[],
+    tweaks: ServerTweaks = {},
+    ringOpts: { queueCapacity?: number } = {},
+  ): Promise<LoopbackDaemons> {
     const root = await mkdtemp(join(tmpdir(), 'totem-ipc-'));
-    const ring = new LoopbackRing({ members: ids, queueCapacity: 256 });
+    const ring = new LoopbackRing({ members: ids, queueCapacity: ringOpts.queueCapacity ?? 256 });
     const d = new LoopbackDaemons(ring, root);
     for (const id of ids) {
       const recorder = new Recorder({ slots: 16384, nodeId: id });
@@ -87,7 +94,7 @@ export class LoopbackDaemons {
 
   /** Settles the ring soon (never from inside a delivery). */
   scheduleSettle(): void {
-    if (this.settleScheduled) return;
+    if (this.settleScheduled || !this.autoSettle) return;
     this.settleScheduled = true;
     setImmediate(() => {
       this.settleScheduled = false;
