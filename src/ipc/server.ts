@@ -311,18 +311,25 @@ export class IpcServer {
       this.farewell(conn, ErrorCode.PROTOCOL, `no service ${frame.service}`, CloseReason.UnknownService);
       return;
     }
-    let reply: IpcReply;
+    let answered = false;
+    const answer = (reply: IpcReply): void => {
+      if (answered) throw new Error(`IPC request ${frame.reqId} answered twice`);
+      answered = true;
+      if (conn.closed) return;
+      this.reply(conn, frame.reqId, reply);
+      if (reply.code === ErrorCode.PROTOCOL) {
+        this.farewell(conn, ErrorCode.PROTOCOL, reply.text ?? 'bad request', CloseReason.BadRequest);
+      }
+    };
+    let reply: IpcReply | undefined;
     try {
-      reply = service.request(conn, frame.op, frame.payload);
+      reply = service.request(conn, frame.op, frame.payload, answer);
     } catch (err) {
       if (!(err instanceof DecodeError)) throw err;
       this.recorder.rec(EV.IPC_FRAME_BAD, conn.id, decodeCode(err), err.offset, frame.payload.length);
       reply = { code: ErrorCode.PROTOCOL, text: `malformed ${service.name} request: ${err.message}` };
     }
-    this.reply(conn, frame.reqId, reply);
-    if (reply.code === ErrorCode.PROTOCOL) {
-      this.farewell(conn, ErrorCode.PROTOCOL, reply.text ?? 'bad request', CloseReason.BadRequest);
-    }
+    if (reply !== undefined) answer(reply);
   }
 
   private reply(conn: Connection, reqId: number, reply: IpcReply): void {

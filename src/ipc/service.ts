@@ -31,10 +31,18 @@ export interface IpcService {
   /** A client completed its handshake. */
   connected?(client: IpcClient): void;
   /**
-   * Handles one request. May throw DecodeError for a malformed payload; the server then
-   * answers PROTOCOL and closes the connection, as it does for a PROTOCOL reply.
+   * Handles one request: returns the reply, or undefined and calls `answer` exactly once later
+   * (a service that replies only once its message is ordered). `answer` after the client is
+   * gone does nothing. May throw DecodeError for a malformed payload; the server then answers
+   * PROTOCOL and closes the connection, as it does for a PROTOCOL reply. `payload` is a view
+   * valid only during the call: copy what you keep.
    */
-  request(client: IpcClient, op: number, payload: Uint8Array): IpcReply;
+  request(
+    client: IpcClient,
+    op: number,
+    payload: Uint8Array,
+    answer: (reply: IpcReply) => void,
+  ): IpcReply | undefined;
   /** The connection is gone (closed, died, or dropped): release everything it held. Called once. */
   disconnected(client: IpcClient): void;
 }

@@ -257,6 +257,43 @@ test('ipc: a silent connection is closed after the handshake timeout; connection
   }
 });
 
+test('ipc: a service may answer later; an answer after the client left is dropped', async () => {
+  const d = await LoopbackDaemons.start([1]);
+  const answers: ((r: { code: 0; payload: Uint8Array }) => void)[] = [];
+  const seen: string[] = [];
+  d.node(1).server.register({
+    id: 90,
+    name: 'later',
+    request: (_client, op, payload, answer) => {
+      if (op === 1) return { code: ErrorCode.OK, payload: payload.slice() };
+      answers.push(answer);
+      return undefined;
+    },
+    disconnected: (client) => {
+      seen.push(`gone ${client.pid}`);
+    },
+  });
+  try {
+    const c = await RawClient.ready(d.node(1).socket, 9);
+    c.request(1, 90, 2, new Uint8Array(0));
+    c.request(2, 90, 1, Uint8Array.of(7));
+    const first = await c.waitFor((f) => f.type === 'reply');
+    assert.equal(first.type === 'reply' && first.reqId, 2, 'the immediate answer overtakes the deferred one');
+    answers[0]!({ code: ErrorCode.OK, payload: Uint8Array.of(1) });
+    const later = await c.waitFor((f) => f.type === 'reply' && f.reqId === 1);
+    assert.deepEqual(later.type === 'reply' && [...later.payload], [1]);
+    assert.throws(() => answers[0]!({ code: ErrorCode.OK, payload: Uint8Array.of(1) }), /answered twice/);
+    c.request(3, 90, 2, new Uint8Array(0));
+    await waitUntil(() => answers.length === 2);
+    c.socket.destroy();
+    await waitUntil(() => seen.length === 1);
+    answers[1]!({ code: ErrorCode.OK, payload: new Uint8Array(0) });
+    assert.deepEqual(seen, ['gone 9']);
+  } finally {
+    await d.stop();
+  }
+});
+
 async function waitUntil(cond: () => boolean, timeoutMs = 5000): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (!cond()) {
