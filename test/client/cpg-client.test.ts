@@ -155,6 +155,74 @@ test('client: a send the ring cannot take answers TRY_AGAIN; retried, it goes ou
   }
 });
 
+test('client: past its high-water mark a client stops reading, resumes as its iterator drains, loses nothing', async () => {
+  const d = await LoopbackDaemons.start([1, 2]);
+  try {
+    const reader = await Cpg.connect({ socket: d.node(1).socket, highWaterMark: 8 });
+    const writer = await Cpg.connect({ socket: d.node(2).socket });
+    const msgs = reader.messages('g');
+    await reader.join('g');
+    await writer.join('g');
+    const sends: Promise<void>[] = [];
+    for (let i = 0; i < 200; i++) sends.push(writer.send('g', `m${i}`));
+    await Promise.all(sends);
+    await new Promise((r) => setTimeout(r, 50));
+    const got = await take(msgs, 200);
+    assert.deepEqual(
+      got.map((m) => m.text()),
+      Array.from({ length: 200 }, (_, i) => `m${i}`),
+    );
+    await reader.close();
+    await writer.close();
+  } finally {
+    await d.stop();
+  }
+});
+
+test('client: a client that stops draining is dropped by the daemon; it notices when it reads again', async () => {
+  const d = await LoopbackDaemons.start([1, 2], { maxQueuedBytes: 64 * 1024 });
+  try {
+    const reader = await Cpg.connect({
+      socket: d.node(1).socket,
+      pid: 1,
+      highWaterMark: 4,
+      reconnect: { initialDelayMs: 5 },
+    });
+    const writer = await Cpg.connect({ socket: d.node(2).socket, pid: 2 });
+    const msgs = reader.messages('g');
+    await reader.join('g');
+    await writer.join('g');
+    const disconnected = new Promise<TotemError>((r) => reader.once('disconnect', r));
+    const reconnected = new Promise<{ groups: string[] }>((r) => reader.once('reconnect', r));
+    const big = new Uint8Array(8 * 1024);
+    let sent = 0;
+    for (; sent < 400 && d.node(1).server.stats.closedByReason.SlowReader === undefined; sent++) {
+      big[0] = sent % 256;
+      await writer.send('g', big);
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    assert.equal(d.node(1).server.stats.closedByReason.SlowReader, 1);
+    // Paused, the client cannot see the end of its socket; reading again, it does.
+    const got: number[] = [];
+    const drain = (async () => {
+      for await (const m of msgs) got.push(m.data[0]!);
+    })();
+    assert.equal((await disconnected).code, ErrorCode.LIBRARY);
+    assert.deepEqual((await reconnected).groups, ['g']);
+    assert.ok(got.length > 0 && got.length < sent);
+    assert.deepEqual(
+      got,
+      got.map((_, i) => i % 256),
+      'what arrived before the drop is a gap-free prefix',
+    );
+    await reader.close();
+    await drain;
+    await writer.close();
+  } finally {
+    await d.stop();
+  }
+});
+
 test('client: AbortSignal ends an iterator; close() ends the others normally', async () => {
   const d = await LoopbackDaemons.start([1]);
   try {
