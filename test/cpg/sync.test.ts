@@ -155,3 +155,21 @@ test('cpg sync: a process nobody announces is removed at activate (a node that m
   for (const n of [1, 2, 3]) assert.equal(cluster.node(n).groupsText(), 'g=[3/30:0]');
   assert.equal(c!.changes('g').at(-1), 'c g [3/30:0] left [1/10:5,1/11:5] joined []');
 });
+
+test('cpg sync: downlists are exchanged; a node any member saw go down is bounced on every node alike', () => {
+  const cluster = new CpgCluster([[1, 2, 3]]);
+  const [a, b, c] = joinAll(cluster, [
+    [1, 10, 'g'],
+    [2, 20, 'g'],
+    [3, 30, 'g'],
+  ]);
+  const cBefore = c!.changes('g').length;
+  // Node 1 alone saw node 3 leave and come back (its transitional list lacks 3).
+  cluster.node(1).lastMembers = [1, 2];
+  cluster.runSync(cluster.node(1).ring);
+  const bounce = 'c g [1/10:0,2/20:0,3/30:0] left [3/30:3] joined [3/30:4]';
+  assert.equal(a!.changes('g').at(-1), bounce);
+  assert.equal(b!.changes('g').at(-1), bounce, "node 2 learnt it from node 1's downlist");
+  assert.equal(c!.changes('g').length, cBefore, 'node 3 never went down under itself');
+  for (const n of [1, 2, 3]) assert.equal(cluster.node(n).groupsText(), 'g=[1/10:0,2/20:0,3/30:0]');
+});

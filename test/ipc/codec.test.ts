@@ -107,10 +107,14 @@ test('cpg messages round-trip; truncations and extensions are refused', () => {
   const samples: Uint8Array[] = [
     encodeProcMessage('procjoin', 77, 5, 1, g),
     encodeProcMessage('procleave', 77, 5, 5, g),
-    encodeJoinList({ rep: 3, seq: 2 ** 40 + 8 }, [
-      { pid: 1, group: g, leaving: false },
-      { pid: 2, group: Uint8Array.of(1), leaving: true },
-    ]),
+    encodeJoinList(
+      { rep: 3, seq: 2 ** 40 + 8 },
+      [4, 9],
+      [
+        { pid: 1, group: g, leaving: false },
+        { pid: 2, group: Uint8Array.of(1), leaving: true },
+      ],
+    ),
     P.encodeConfchgEvent({
       group: g,
       members: [{ nodeId: 1, pid: 2, reason: 0 }],
@@ -129,6 +133,7 @@ test('cpg messages round-trip; truncations and extensions are refused', () => {
   assert.equal(jl.kind, 'joinlist');
   assert.deepEqual(jl.kind === 'joinlist' && jl.ringId, { rep: 3, seq: 2 ** 40 + 8 });
   assert.deepEqual(jl.kind === 'joinlist' && jl.entries.map((e) => e.leaving), [false, true]);
+  assert.deepEqual(jl.kind === 'joinlist' && jl.down, [4, 9]);
   const m = decodeExecMessage(Buffer.concat([encodeMcastHeader(9, 1, g), Buffer.from('data')]));
   assert.deepEqual(m.kind === 'mcast' && [m.pid, Buffer.from(m.data).toString()], [9, 'data']);
   const decodeAny = (i: number, b: Uint8Array) => (i < 3 ? decodeExecMessage(b) : P.decodeConfchgEvent(b));

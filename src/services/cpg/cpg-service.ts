@@ -95,6 +95,8 @@ interface Round {
   readonly round: SyncRound;
   readonly down: ReadonlySet<NodeId>;
   readonly joinlists: Map<NodeId, readonly JoinListEntry[]>;
+  /** Every member's downlist (this node's included once its own message is delivered). */
+  readonly downlists: Map<NodeId, readonly NodeId[]>;
   sent: boolean;
 }
 
@@ -254,7 +256,7 @@ export class CpgService implements SyncParticipant {
   syncInit(round: SyncRound): void {
     const transitional = new Set(round.transitional);
     const down = new Set(this.previousMembers.filter((n) => !transitional.has(n)));
-    this.round = { round, down, joinlists: new Map(), sent: false };
+    this.round = { round, down, joinlists: new Map(), downlists: new Map(), sent: false };
     this.syncing = true;
     this.recorder.rec(EV.CPG_SYNC_INIT, round.ringId.rep, round.ringId.seq, round.members.length, down.size);
   }
@@ -264,7 +266,11 @@ export class CpgService implements SyncParticipant {
     if (!r) throw new Error('cpg: syncProcess outside a sync round');
     if (r.sent) return 'done';
     const entries = this.localJoinList();
-    const bytes = encodeJoinList(r.round.ringId, entries);
+    const bytes = encodeJoinList(
+      r.round.ringId,
+      [...r.down].sort((a, b) => a - b),
+      entries,
+    );
     const result = this.pg.send(CPG_PG_GROUP, bytes, Guarantee.Agreed);
     if (result.kind === 'try-again') return 'more';
     if (result.kind === 'too-large') {
@@ -297,10 +303,15 @@ export class CpgService implements SyncParticipant {
         procs.set(procKey(node, e.pid), e.leaving);
       }
     }
+    // Any member saw it go down: every node treats it as down (and back, if it is a member),
+    // so every node reports the same reasons.
+    const down = new Set(r.down);
+    for (const node of r.round.members) for (const d of r.downlists.get(node) ?? []) down.add(d);
+    down.delete(this.nodeId); // this node's own processes never went down under it
     // 1. processes of nodes that went down (or are no longer members)
     for (const [key, g] of this.groupsByKey) {
       for (const p of [...g.procs]) {
-        if (members.has(p.nodeId) && !r.down.has(p.nodeId)) continue;
+        if (members.has(p.nodeId) && !down.has(p.nodeId)) continue;
         this.removeProc(g, p, Reason.NodeDown);
         change(key).left.push({ ...p, reason: Reason.NodeDown });
       }
@@ -454,7 +465,7 @@ export class CpgService implements SyncParticipant {
         this.mcastDeliver(sender, msg.pid, msg.group, guarantee, msg.data);
         break;
       case 'joinlist':
-        this.joinListDeliver(sender, msg.ringId, msg.entries);
+        this.joinListDeliver(sender, msg.ringId, msg.down, msg.entries);
         break;
     }
     // A delivery means the send queue moved: a deferred leave may fit now.
@@ -509,12 +520,18 @@ export class CpgService implements SyncParticipant {
     for (const client of this.receivers(key)) client.info.sink.deliver(g.name, sender, pid, guarantee, data);
   }
 
-  private joinListDeliver(sender: NodeId, ringId: RingId, entries: readonly JoinListEntry[]): void {
+  private joinListDeliver(
+    sender: NodeId,
+    ringId: RingId,
+    down: readonly NodeId[],
+    entries: readonly JoinListEntry[],
+  ): void {
     const r = this.round;
     if (!r || r.round.ringId.rep !== ringId.rep || r.round.ringId.seq !== ringId.seq) {
       this.recorder.rec(EV.CPG_JOINLIST_STALE, sender, ringId.rep, ringId.seq);
       return;
     }
+    r.downlists.set(sender, [...down]);
     r.joinlists.set(
       sender,
       entries.map((e) => ({ ...e, group: e.group.slice() })),

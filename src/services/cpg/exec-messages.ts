@@ -4,12 +4,13 @@
  *
  *   PROCJOIN  0  pid u32 · conn u32 · reason u8 · groupLen u8 · group
  *   PROCLEAVE 1  pid u32 · conn u32 · reason u8 · groupLen u8 · group
- *   JOINLIST  2  ringRep u32 · ringSeq u64 · count u32 · (pid u32 · flags u8 · groupLen u8 · group) × count
+ *   JOINLIST  2  ringRep u32 · ringSeq u64 · downCount u16 · node u32 × downCount
+ *                · count u32 · (pid u32 · flags u8 · groupLen u8 · group) × count
  *   MCAST     3  pid u32 · conn u32 · groupLen u8 · group · data (rest)
  *
  * The sending node is not carried: pg tells the receiver who sent each message.
  */
-import type { RingId } from '../../core/io.js';
+import type { NodeId, RingId } from '../../core/io.js';
 import { WireReader } from '../../wire/reader.js';
 import { WireWriter } from '../../wire/writer.js';
 import { MAX_CPG_GROUP_BYTES } from './limits.js';
@@ -33,7 +34,13 @@ export type ExecMessage =
       readonly reason: number;
       readonly group: Uint8Array;
     }
-  | { readonly kind: 'joinlist'; readonly ringId: RingId; readonly entries: readonly JoinListEntry[] }
+  | {
+      readonly kind: 'joinlist';
+      readonly ringId: RingId;
+      /** The nodes the sender saw go down since its last completed round. */
+      readonly down: readonly NodeId[];
+      readonly entries: readonly JoinListEntry[];
+    }
   | {
       readonly kind: 'mcast';
       readonly pid: number;
@@ -57,9 +64,16 @@ export function encodeProcMessage(
   return w.u8(group.length).bytes(group).finish();
 }
 
-export function encodeJoinList(ringId: RingId, entries: readonly JoinListEntry[]): Uint8Array {
-  const w = new WireWriter(17 + entries.length * 16);
-  w.u8(ExecKind.JoinList).u32(ringId.rep).u53(ringId.seq).u32(entries.length);
+export function encodeJoinList(
+  ringId: RingId,
+  down: readonly NodeId[],
+  entries: readonly JoinListEntry[],
+): Uint8Array {
+  const w = new WireWriter(19 + down.length * 4 + entries.length * 16);
+  if (down.length > 0xffff) throw new RangeError(`downlist of ${down.length} nodes`);
+  w.u8(ExecKind.JoinList).u32(ringId.rep).u53(ringId.seq).u16(down.length);
+  for (const node of down) w.u32(node);
+  w.u32(entries.length);
   for (const e of entries) {
     w.u32(e.pid)
       .u8(e.leaving ? JOINLIST_LEAVING : 0)
@@ -97,6 +111,9 @@ export function decodeExecMessage(bytes: Uint8Array): ExecMessage {
     case ExecKind.JoinList: {
       const rep = r.u32();
       const seq = r.u53();
+      const downCount = r.u16();
+      const down: NodeId[] = [];
+      for (let i = 0; i < downCount; i++) down.push(r.u32());
       const count = r.u32();
       // Each entry takes at least 7 bytes: refuse a count the bytes cannot hold before allocating.
       if (count > r.remaining / 7) r.fail('bad-count');
@@ -108,7 +125,7 @@ export function decodeExecMessage(bytes: Uint8Array): ExecMessage {
         entries.push({ pid, group: readGroup(r), leaving: flags === JOINLIST_LEAVING });
       }
       r.end();
-      return { kind: 'joinlist', ringId: { rep, seq }, entries };
+      return { kind: 'joinlist', ringId: { rep, seq }, down, entries };
     }
     case ExecKind.Mcast: {
       const pid = r.u32();
