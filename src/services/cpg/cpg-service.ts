@@ -17,7 +17,7 @@
 import { Guarantee, type NodeId, type RingId } from '../../core/io.js';
 import type { SyncParticipant, SyncProgress, SyncRound } from '../../core/sync-participant.js';
 import { ErrorCode } from '../../ipc/errors.js';
-import type { ProcessGroups } from '../../pg/index.js';
+import type { Membership, ProcessGroups } from '../../pg/index.js';
 import { EV } from '../../recorder/events/index.js';
 import type { Recorder } from '../../recorder/recorder.js';
 import { DECODE_ERROR_CODES, DecodeError } from '../../wire/decode-error.js';
@@ -123,7 +123,7 @@ export class CpgService implements SyncParticipant {
   private syncing = false;
   private previousMembers: readonly NodeId[] = [];
   private totem: { ringId: RingId; members: readonly NodeId[] } | undefined;
-  private readonly membership;
+  private readonly membership: Membership;
 
   constructor(opts: CpgServiceOptions) {
     this.pg = opts.pg;
