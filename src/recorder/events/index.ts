@@ -7,15 +7,26 @@
  *   1000..1099 ipc · 1100..1199 sim
  */
 import { type EventSpec, type LayerDef, parseArg } from '../event-spec.js';
+import { CKPT_EVENTS } from './ckpt.js';
 import { CPG_EVENTS } from './cpg.js';
 import { ENUMS } from './enums.js';
 import { IPC_EVENTS } from './ipc.js';
 import { PG_EVENTS } from './pg.js';
 import { RECORDER_EVENTS } from './recorder.js';
 import { SRP_EVENTS } from './srp.js';
+import { SYNC_EVENTS } from './sync.js';
 import { TRANSPORT_EVENTS } from './transport.js';
 
-const LAYERS = [RECORDER_EVENTS, SRP_EVENTS, PG_EVENTS, TRANSPORT_EVENTS, CPG_EVENTS, IPC_EVENTS] as const;
+const LAYERS = [
+  RECORDER_EVENTS,
+  SRP_EVENTS,
+  PG_EVENTS,
+  SYNC_EVENTS,
+  CPG_EVENTS,
+  CKPT_EVENTS,
+  TRANSPORT_EVENTS,
+  IPC_EVENTS,
+] as const;
 
 type Flatten<L> = L extends LayerDef<infer K> ? K : never;
 type Prefix<P extends string, K extends string> = `${P}_${K}`;
@@ -25,6 +36,8 @@ export const EV = {
   ...prefixed('REC', RECORDER_EVENTS),
   ...prefixed('SRP', SRP_EVENTS),
   ...prefixed('PG', PG_EVENTS),
+  ...prefixed('SYNC', SYNC_EVENTS),
+  ...prefixed('CKPT', CKPT_EVENTS),
   ...prefixed('TRANSPORT', TRANSPORT_EVENTS),
   ...prefixed('CPG', CPG_EVENTS),
   ...prefixed('IPC', IPC_EVENTS),

@@ -119,7 +119,7 @@ export class CpgService implements SyncParticipant {
   private readonly deferred: Deferred[] = [];
   private readonly groupIds = new Map<string, number>();
   private round: Round | undefined;
-  /** True from a round's init to its activate (an abort keeps it: a new round follows). */
+  /** True from this service's init in a round to its activate or abort. */
   private syncing = false;
   private previousMembers: readonly NodeId[] = [];
   private totem: { ringId: RingId; members: readonly NodeId[] } | undefined;
@@ -376,6 +376,10 @@ export class CpgService implements SyncParticipant {
     const r = this.round;
     this.recorder.rec(EV.CPG_SYNC_ABORT, r?.round.ringId.rep ?? 0, r?.round.ringId.seq ?? 0);
     this.round = undefined;
+    // Requests flow again: a round that failed may have no successor, and what a client does
+    // before the next round reaches this service is carried by that round's joinlists.
+    this.syncing = false;
+    this.pump();
   }
 
   // ---- requests ----------------------------------------------------------------------------
