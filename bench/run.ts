@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 const BENCHES: Record<string, string> = {
   recorder: 'recorder/recorder-bench.js',
   pg: 'pg/pg-bench.js',
+  cpg: 'cpg/cpg-bench.js',
   transport: 'transport/crypto-bench.js',
   ckpt: 'ckpt/ckpt-bench.js',
   srp: 'srp-throughput.js',

@@ -36,6 +36,11 @@ export const COMMANDS: readonly Command[] = [
     load: () => import('./cluster-command.js'),
   },
   {
+    name: 'cpg',
+    summary: 'closed process groups: join (print messages), send, groups, members',
+    load: () => import('./cpg-command.js'),
+  },
+  {
     name: 'demo',
     summary: 'a short flight-recorder demonstration (what `npm start` runs for now)',
     load: () => import('./demo-command.js'),

@@ -8,7 +8,9 @@
  */
 import { type EventSpec, type LayerDef, parseArg } from '../event-spec.js';
 import { CKPT_EVENTS } from './ckpt.js';
+import { CPG_EVENTS } from './cpg.js';
 import { ENUMS } from './enums.js';
+import { IPC_EVENTS } from './ipc.js';
 import { PG_EVENTS } from './pg.js';
 import { RECORDER_EVENTS } from './recorder.js';
 import { RUNTIME_EVENTS } from './runtime.js';
@@ -21,9 +23,11 @@ const LAYERS = [
   SRP_EVENTS,
   PG_EVENTS,
   SYNC_EVENTS,
+  CPG_EVENTS,
   CKPT_EVENTS,
   RUNTIME_EVENTS,
   TRANSPORT_EVENTS,
+  IPC_EVENTS,
 ] as const;
 
 type Flatten<L> = L extends LayerDef<infer K> ? K : never;
@@ -38,6 +42,8 @@ export const EV = {
   ...prefixed('CKPT', CKPT_EVENTS),
   ...prefixed('RUNTIME', RUNTIME_EVENTS),
   ...prefixed('TRANSPORT', TRANSPORT_EVENTS),
+  ...prefixed('CPG', CPG_EVENTS),
+  ...prefixed('IPC', IPC_EVENTS),
 } as const;
 
 export type EventName = keyof typeof EV;
