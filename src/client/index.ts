@@ -1,5 +1,27 @@
 export { ErrorCode, type ErrorName, TotemError } from '../ipc/errors.js';
 export {
+  type CallOptions as CkptCallOptions,
+  CheckpointHandle,
+  type CheckpointStatus,
+  type CheckpointSummary,
+  Ckpt,
+  type CkptConnectOptions,
+  CkptError,
+  type CreateOptions,
+  type CreationAttributes,
+  CreationFlags,
+  DEFAULT_CREATION,
+  type IterateOptions as SectionIterateOptions,
+  type OpenOptions,
+  type ReadOptions,
+  type Section,
+  type SectionData,
+  type SectionId,
+  type SectionOptions,
+  type SectionsChosenName,
+  TIME_END,
+} from './ckpt.js';
+export {
   type CallOptions,
   Cpg,
   type CpgConfigurationChange,
