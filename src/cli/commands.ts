@@ -41,6 +41,11 @@ export const COMMANDS: readonly Command[] = [
     load: () => import('./cpg-command.js'),
   },
   {
+    name: 'ckpt',
+    summary: 'checkpoints: ls, create, write, read, rm, sections, status',
+    load: () => import('./ckpt-command.js'),
+  },
+  {
     name: 'demo',
     summary: 'a short flight-recorder demonstration (what `npm start` runs for now)',
     load: () => import('./demo-command.js'),

@@ -21,7 +21,9 @@ export interface CkptDaemon {
   readonly engine: SyncEngine;
   readonly ckpt: CkptService;
   readonly binding: CkptIpcService;
-  readonly server: IpcServer;
+  readonly recorder: Recorder;
+  readonly dir: string;
+  server: IpcServer;
   readonly socket: string;
 }
 
@@ -56,19 +58,37 @@ export class CkptDaemons {
       binding = new CkptIpcService(ckpt, { clock: () => d.now });
       engine.register(ckpt);
       ring.attach(id, syncOrderedListener(pg, engine));
-      const server = await IpcServer.listen({
-        dir: join(root, `node${id}`),
-        recorder,
-        nodeId: id,
-        clock: () => d.now,
-        afterInput: () => d.scheduleSettle(),
-      });
-      server.register(binding);
-      d.nodes.set(id, { id, pg, engine, ckpt, binding, server, socket: server.path });
+      const dir = join(root, `node${id}`);
+      const server = await d.listen(dir, recorder, id, binding);
+      d.nodes.set(id, { id, pg, engine, ckpt, binding, recorder, dir, server, socket: server.path });
     }
     ring.reconfigure([...ids]);
     ring.settle();
     return d;
+  }
+
+  /** Closes a node's IPC server (dropping its clients, as a daemon restart would) and listens again. */
+  async restartServer(id: NodeId): Promise<void> {
+    const n = this.node(id);
+    await n.server.close();
+    n.server = await this.listen(n.dir, n.recorder, id, n.binding);
+  }
+
+  private async listen(
+    dir: string,
+    recorder: Recorder,
+    id: NodeId,
+    binding: CkptIpcService,
+  ): Promise<IpcServer> {
+    const server = await IpcServer.listen({
+      dir,
+      recorder,
+      nodeId: id,
+      clock: () => this.now,
+      afterInput: () => this.scheduleSettle(),
+    });
+    server.register(binding);
+    return server;
   }
 
   node(id: NodeId): CkptDaemon {
