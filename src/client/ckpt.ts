@@ -152,7 +152,7 @@ const CHOSEN: Record<SectionsChosenName, SectionsChosen> = {
 };
 
 const DEFAULT_RETRY: Required<RetryOptions> = { attempts: 100, initialDelayMs: 1, maxDelayMs: 100 };
-const MAX_NAME_BYTES = 256;
+const MAX_NAME_WIRE_BYTES = 0xffff;
 const MAX_ID_BYTES = 0xffff;
 const MAX_U32 = 0xffffffff;
 const textEncoder = new TextEncoder();
@@ -516,8 +516,8 @@ function decode<T>(fn: (payload: Uint8Array) => T, payload: Uint8Array): T {
 function checkName(name: string): void {
   if (typeof name !== 'string') throw invalid('a checkpoint name is a string');
   const n = textEncoder.encode(name).length;
-  // The daemon checks the name too; this only keeps it encodable (and fails fast).
-  if (n > MAX_NAME_BYTES) {
+  // The daemon checks the name (256 bytes at most); this only keeps it encodable.
+  if (n > MAX_NAME_WIRE_BYTES) {
     throw new CkptError(ErrorCode.NAME_TOO_LONG, 'NAME_TOO_LONG', undefined, `${n} bytes`);
   }
 }

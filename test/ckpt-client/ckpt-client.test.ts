@@ -108,7 +108,10 @@ test('ckpt client: each AIS error reaches the client typed, with its IPC code', 
     assert.equal((await it.next()).value?.name, 'a');
     assert.equal((await it.next()).value?.name, 'b');
     assert.equal((await it.next()).done, true, 'NO_SECTIONS ends the iteration');
-    await ro.close();
+    // Two closes in flight: the daemon refuses the second (the handle is being closed).
+    const closes = await Promise.allSettled([ro.close(), ro.close()]);
+    assert.equal(closes[0]!.status, 'fulfilled');
+    assert.ok(closes[1]!.status === 'rejected' && is('BAD_HANDLE', ErrorCode.BAD_HANDLE)(closes[1]!.reason));
     await assert.rejects(ro.read('a'), is('BAD_HANDLE', ErrorCode.BAD_HANDLE));
     await c.unlink('e');
     await assert.rejects(c.unlink('e'), is('NOT_EXIST', ErrorCode.NOT_EXIST));
