@@ -41,6 +41,11 @@ export const COMMANDS: readonly Command[] = [
     load: () => import('./cpg-command.js'),
   },
   {
+    name: 'start',
+    summary: 'the main job: a local cluster with a message load and a live view (npm start)',
+    load: () => import('./start-command.js'),
+  },
+  {
     name: 'demo',
     summary: 'a short flight-recorder demonstration (what `npm start` runs for now)',
     load: () => import('./demo-command.js'),
