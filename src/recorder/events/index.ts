@@ -10,9 +10,10 @@ import { type EventSpec, type LayerDef, parseArg } from '../event-spec.js';
 import { ENUMS } from './enums.js';
 import { PG_EVENTS } from './pg.js';
 import { RECORDER_EVENTS } from './recorder.js';
+import { SIM_EVENTS } from './sim.js';
 import { SRP_EVENTS } from './srp.js';
 
-const LAYERS = [RECORDER_EVENTS, SRP_EVENTS, PG_EVENTS] as const;
+const LAYERS = [RECORDER_EVENTS, SRP_EVENTS, PG_EVENTS, SIM_EVENTS] as const;
 
 type Flatten<L> = L extends LayerDef<infer K> ? K : never;
 type Prefix<P extends string, K extends string> = `${P}_${K}`;
@@ -22,6 +23,7 @@ export const EV = {
   ...prefixed('REC', RECORDER_EVENTS),
   ...prefixed('SRP', SRP_EVENTS),
   ...prefixed('PG', PG_EVENTS),
+  ...prefixed('SIM', SIM_EVENTS),
 } as const;
 
 export type EventName = keyof typeof EV;

@@ -1,0 +1,49 @@
+/**
+ * The small interface the simulator drives. Any ordering core (the real SrpNode through an
+ * adapter, or a toy used to test the simulator itself) is created by a factory and then fed
+ * inputs with the virtual time; its effects go through the Host it was given.
+ */
+import type { Guarantee, Host, NodeId, OrderedListener } from '../core/io.js';
+import type { Recorder } from '../recorder/recorder.js';
+
+export interface SimCore {
+  start(now: number): void;
+  receive(now: number, from: NodeId, packet: Uint8Array): void;
+  timerExpired(now: number, timer: number): void;
+  /** Queues one application message; false when the send queue is full. */
+  mcast(payload: Uint8Array, guarantee: Guarantee): boolean;
+  sendQueueRoom(): number;
+  /** Announces a graceful departure (the process stops right after). */
+  leave(now: number): void;
+  readonly maxPayload: number;
+  /** A one-line state summary for failure reports. */
+  describe(): string;
+}
+
+export interface SimCoreContext {
+  readonly nodeId: NodeId;
+  readonly host: Host;
+  readonly listener: OrderedListener;
+  readonly recorder: Recorder;
+  /** The ring seq this node stored through host.persistRingSeq before it last stopped. */
+  readonly persistedRingSeq: number | undefined;
+}
+
+export interface SimCoreFactory {
+  readonly name: string;
+  create(ctx: SimCoreContext): SimCore;
+  /**
+   * The application payloads a packet carries, so the simulator can track which node holds
+   * which message (the safe-delivery check). Returns [] for packets with none; never throws.
+   */
+  payloadsIn(packet: Uint8Array): readonly Uint8Array[];
+  /** Timeouts that scale the simulator's fault and liveness schedule. */
+  readonly timing: CoreTiming;
+}
+
+export interface CoreTiming {
+  /** Token (failure detection) timeout in ms. */
+  readonly tokenMs: number;
+  /** A bound on how long a connected, fault-free cluster takes to agree and drain its queues. */
+  readonly settleMs: number;
+}
