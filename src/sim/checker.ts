@@ -371,8 +371,13 @@ export class InvariantChecker {
         this.fail('liveness', node, `ends in ring ${reg.key}, node ${sortedLive[0]} in ${finalKey}`);
         return this.first;
       }
+    }
+    // Only once everyone agrees on the final ring: the same deliveries there, own messages delivered.
+    for (const node of sortedLive) {
+      const st = this.nodeOf(node);
       if (!finalSeg) finalSeg = { node, seg: st.segment! };
-      else this.compareSegments(`${finalKey}|end`, node, st.segment!, finalSeg.node, finalSeg.seg);
+      else if (!this.compareSegments(`${finalKey}|end`, node, st.segment!, finalSeg.node, finalSeg.seg))
+        return this.first;
       for (const msgId of st.sent) {
         if (!st.delivered.has(msgId)) {
           this.fail('self-delivery', node, `own message ${msgId} never delivered`);
