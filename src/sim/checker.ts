@@ -60,7 +60,8 @@ interface NodeState {
   delivered: Set<number>;
   regular: { key: string; seq: number; members: readonly NodeId[] } | undefined;
   transitional: { key: string; members: readonly NodeId[] } | undefined;
-  lastSeq: number;
+  /** Last seq delivered in the current ring (u32, compared modulo 2^32). */
+  lastSeq: number | undefined;
   lastFromSender: Map<NodeId, number>;
   segment: Segment | undefined;
   sent: number[];
@@ -107,7 +108,7 @@ export class InvariantChecker {
       delivered: new Set(),
       regular: undefined,
       transitional: undefined,
-      lastSeq: -1,
+      lastSeq: undefined,
       lastFromSender: new Map(),
       segment: undefined,
       sent: [],
@@ -207,7 +208,7 @@ export class InvariantChecker {
         node,
         `message ${msgId} is ${key}/${seq} here, ${m.ringKey}/${m.seq} elsewhere`,
       );
-    if (seq <= st.lastSeq)
+    if (st.lastSeq !== undefined && ((seq - st.lastSeq) | 0) <= 0)
       return this.fail('agreed-order', node, `ring ${key}: seq ${seq} delivered after seq ${st.lastSeq}`);
     st.lastSeq = seq;
     const lastFrom = st.lastFromSender.get(sender) ?? 0;
@@ -263,7 +264,7 @@ export class InvariantChecker {
       this.closeSegment(node, st);
       st.regular = { key, seq: conf.ringId.seq, members };
       st.transitional = undefined;
-      st.lastSeq = -1;
+      st.lastSeq = undefined;
       st.segment = { regularKey: key, msgs: [], transIndex: -1, transKey: undefined, hasSafe: false };
     } else {
       const reg = st.regular;

@@ -39,11 +39,20 @@ export interface SimCoreFactory {
   payloadsIn(packet: Uint8Array): readonly Uint8Array[];
   /** Timeouts that scale the simulator's fault and liveness schedule. */
   readonly timing: CoreTiming;
+  /** What kind of protocol packet this is (scenarios aim faults at tokens, joins, ...). */
+  classify?(packet: Uint8Array): PacketKind;
 }
+
+export type PacketKind = 'token' | 'mcast' | 'join' | 'commit' | 'merge' | 'other';
+
+/** Makes a core factory, optionally with protocol settings overridden (numbers by name). */
+export type CoreMaker = (overrides?: Readonly<Record<string, number>>) => SimCoreFactory;
 
 export interface CoreTiming {
   /** Token (failure detection) timeout in ms. */
   readonly tokenMs: number;
+  /** How long a node waits before resending a token it forwarded, ms. */
+  readonly tokenRetransmitMs: number;
   /** A bound on how long a connected, fault-free cluster takes to agree and drain its queues. */
   readonly settleMs: number;
 }

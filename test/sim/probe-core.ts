@@ -70,7 +70,7 @@ export function probeFactory(): { factory: SimCoreFactory; log: ProbeLog } {
     log,
     factory: {
       name: 'probe',
-      timing: { tokenMs: 100, settleMs: 500 },
+      timing: { tokenMs: 100, tokenRetransmitMs: 25, settleMs: 500 },
       create: (ctx) => new ProbeCore(ctx, log),
       payloadsIn: () => [],
     },

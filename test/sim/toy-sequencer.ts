@@ -248,7 +248,7 @@ class ToySequencer implements SimCore {
 export function toySequencerFactory(members: readonly NodeId[], bug: ToyBug = 'none'): SimCoreFactory {
   return {
     name: bug === 'none' ? 'toy-sequencer' : `toy-sequencer-${bug}`,
-    timing: { tokenMs: 100, settleMs: 2000 },
+    timing: { tokenMs: 100, tokenRetransmitMs: 25, settleMs: 2000 },
     create: (ctx) => new ToySequencer(ctx, members, bug),
     payloadsIn(packet) {
       try {

@@ -1,0 +1,6 @@
+/**
+ * The ordering cores the `totem sim` command can drive, by name. The first is the default.
+ */
+import type { CoreMaker } from './sim-core.js';
+
+export const CORES: ReadonlyMap<string, CoreMaker> = new Map<string, CoreMaker>([]);
