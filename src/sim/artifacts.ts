@@ -59,6 +59,7 @@ export function resultSummary(r: SimRunResult): Record<string, unknown> {
     packets: r.packets,
     faultCounts: r.faultCounts,
     liveAtEnd: r.liveAtEnd,
+    settledAfterMs: r.settledAfterMs,
     nodesAtEnd: r.world.describeNodes(),
   };
 }

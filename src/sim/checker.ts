@@ -22,6 +22,7 @@
  * - self-delivery        a node that stays up delivers every message it sent
  * - liveness             after the fault-free settling period, every live node is in one regular
  *                        configuration made of exactly the live nodes
+ * (The world adds two of its own: core-error, a core threw; storm, the event queue exploded.)
  */
 import { type Configuration, Guarantee, type NodeId, type RingId } from '../core/io.js';
 import { decodePayload } from './payload.js';
@@ -84,6 +85,8 @@ export class InvariantChecker {
   private now = 0;
   deliveries = 0;
   configurations = 0;
+  /** Distinct messages delivered anywhere. */
+  orderedMessages = 0;
 
   get violation(): Violation | undefined {
     return this.first;
@@ -200,6 +203,7 @@ export class InvariantChecker {
         `ring ${key} seq ${seq} is message ${msgId} here, message ${owner} elsewhere`,
       );
     if (m.ringKey === undefined) {
+      this.orderedMessages++;
       m.ringKey = key;
       m.seq = seq;
     } else if (m.ringKey !== key || m.seq !== seq)

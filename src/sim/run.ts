@@ -50,6 +50,8 @@ export interface SimRunResult {
   readonly packets: { readonly sent: number; readonly dropped: number; readonly duplicated: number };
   readonly faultCounts: Readonly<Record<string, number>>;
   readonly liveAtEnd: readonly NodeId[];
+  /** Simulated ms from the end of faults to the last configuration change / delivery. */
+  readonly settledAfterMs: { readonly configuration: number; readonly delivery: number };
   readonly world: World;
 }
 
@@ -103,6 +105,10 @@ export function runSimulation(opts: SimRunOptions): SimRunResult {
     },
     faultCounts: { ...world.counts },
     liveAtEnd: world.liveNodes(),
+    settledAfterMs: {
+      configuration: Math.max(0, world.lastConfigurationAt - opts.durationMs),
+      delivery: Math.max(0, world.lastDeliveryAt - opts.durationMs),
+    },
     world,
   };
 }

@@ -43,13 +43,21 @@ export interface WorldOptions {
   readonly recorderSlots?: number;
   /** Stop with a violation after this many events (guards against a core that never idles). */
   readonly maxEvents?: number;
+  /** Stop with a violation when this many events are pending at once (a packet storm). */
+  readonly maxQueued?: number;
   /** Nodes start at random times in [0, startSpreadMs). */
   readonly startSpreadMs?: number;
 }
 
 /** One running process (an incarnation of a node id); a restart makes a new one. */
 class SimNode implements Host, OrderedListener {
-  readonly timers = new Map<number, number>();
+  /**
+   * Armed timers. Cores re-arm some timers on every token, so a timer keeps at most one
+   * entry in the event queue: re-arming it later only moves `due`, and the entry, when it
+   * comes up early, re-queues itself for `due`. Moving a timer earlier queues a new entry
+   * (a new generation; the old entry is then ignored).
+   */
+  readonly timers = new Map<number, TimerState>();
   private gen = 0;
   up = true;
   pausedUntil = 0;
@@ -69,9 +77,15 @@ class SimNode implements Host, OrderedListener {
 
   setTimer(timer: number, delayMs: number): void {
     if (!(delayMs >= 0)) throw new RangeError(`timer ${timer}: delay ${delayMs} ms`);
+    const due = this.world.now + delayMs;
+    const t = this.timers.get(timer);
+    if (t && t.queuedFor <= due) {
+      t.due = due;
+      return;
+    }
     const gen = ++this.gen;
-    this.timers.set(timer, gen);
-    this.world.queueTimer(this, timer, gen, delayMs);
+    this.timers.set(timer, { due, gen, queuedFor: due });
+    this.world.queueTimer(this, timer, gen, due);
   }
 
   cancelTimer(timer: number): void {
@@ -91,6 +105,15 @@ class SimNode implements Host, OrderedListener {
   }
 
   tokenVisit(): void {}
+}
+
+interface TimerState {
+  /** When the timer expires. */
+  due: number;
+  /** The generation of its live queue entry. */
+  readonly gen: number;
+  /** The time its live queue entry is queued for (<= due). */
+  queuedFor: number;
 }
 
 class Datagram {
@@ -139,6 +162,7 @@ export class World {
   private readonly workload: WorkloadOptions;
   private readonly recorderSlots: number;
   private readonly maxEvents: number;
+  private readonly maxQueued: number;
   private readonly delays: number[] = [0, 0];
   private nextMsgId = 1;
   private workloadUntil = Number.POSITIVE_INFINITY;
@@ -150,6 +174,9 @@ export class World {
   readonly counts = { crashes: 0, leaves: 0, restarts: 0, joins: 0, pauses: 0, partitions: 0, asymmetric: 0 };
   offered = 0;
   accepted = 0;
+  /** When any node last delivered a configuration / a message (how long settling took). */
+  lastConfigurationAt = 0;
+  lastDeliveryAt = 0;
 
   constructor(opts: WorldOptions) {
     this.seed = opts.seed >>> 0;
@@ -162,7 +189,8 @@ export class World {
     this.network = new Network(this.netPrng, { ...CLEAN_LINKS, ...opts.links });
     this.workload = { ...DEFAULT_WORKLOAD, ...opts.workload };
     this.recorderSlots = opts.recorderSlots ?? 16384;
-    this.maxEvents = opts.maxEvents ?? 50_000_000;
+    this.maxEvents = opts.maxEvents ?? 20_000_000;
+    this.maxQueued = opts.maxQueued ?? 200_000;
     if (opts.nodes < 1 || opts.nodes > MAX_NODE_ID) throw new RangeError(`nodes must be 1..${MAX_NODE_ID}`);
     const spread = opts.startSpreadMs ?? 20;
     for (let id = 1; id <= opts.nodes; id++) {
@@ -182,8 +210,8 @@ export class World {
     this.at(this.now + delayMs, fn);
   }
 
-  queueTimer(node: SimNode, timer: number, gen: number, delayMs: number): void {
-    this.queue.push(this.now + delayMs, { k: Kind.Timer, node, timer, gen });
+  queueTimer(node: SimNode, timer: number, gen: number, at: number): void {
+    this.queue.push(at, { k: Kind.Timer, node, timer, gen });
   }
 
   /** Processes events up to and including time `until`, unless stopped earlier. */
@@ -192,13 +220,12 @@ export class World {
     while (!this.stopped && q.peekTime() <= until) {
       const item = q.pop()!;
       this.now = item.time;
-      if (++this.events > this.maxEvents) {
-        this.violate({
-          invariant: 'liveness',
-          node: undefined,
-          time: this.now,
-          detail: `event budget of ${this.maxEvents} exhausted`,
-        });
+      if (++this.events > this.maxEvents || q.size > this.maxQueued) {
+        const detail =
+          q.size > this.maxQueued
+            ? `${q.size} events pending at once: a packet or timer storm`
+            : `event budget of ${this.maxEvents} exhausted`;
+        this.violate({ invariant: 'storm', node: undefined, time: this.now, detail });
         break;
       }
       this.dispatch(item.event);
@@ -224,10 +251,13 @@ export class World {
       }
       case Kind.Timer: {
         const node = ev.node;
-        if (!node.up || node.timers.get(ev.timer) !== ev.gen) return;
-        if (this.now < node.pausedUntil) {
-          node.lateInputs++;
-          this.queue.push(node.pausedUntil, ev);
+        const t = node.timers.get(ev.timer);
+        if (!node.up || t === undefined || t.gen !== ev.gen) return;
+        const at = Math.max(t.due, node.pausedUntil);
+        if (this.now < at) {
+          if (this.now < node.pausedUntil) node.lateInputs++;
+          t.queuedFor = at;
+          this.queue.push(at, ev);
           return;
         }
         node.timers.delete(ev.timer);
@@ -504,11 +534,13 @@ export class World {
     ring: RingId,
     seq: number,
   ): void {
+    this.lastDeliveryAt = this.now;
     this.checker.delivered(node.id, sender, payload, g, ring, seq);
     this.trace.addAll(1, this.now, node.id, peekMsgId(payload), ring.rep, ring.seq, seq);
   }
 
   onConfiguration(node: SimNode, conf: Configuration): void {
+    this.lastConfigurationAt = this.now;
     this.checker.configurationChange(node.id, conf);
     const h = this.trace;
     h.addAll(2, this.now, node.id, conf.kind === 'regular' ? 1 : 0, conf.ringId.rep, conf.ringId.seq);
