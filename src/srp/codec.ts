@@ -1,0 +1,284 @@
+import type { Guarantee, NodeId, RingId } from '../core/io.js';
+import { DecodeError } from '../wire/decode-error.js';
+import { WireReader } from '../wire/reader.js';
+import { WireWriter } from '../wire/writer.js';
+import {
+  type CommitEntry,
+  type CommitTokenMessage,
+  type JoinMessage,
+  type McastMessage,
+  MEMBERS_MAX,
+  MessageType,
+  RTR_ENTRIES_MAX,
+  type RtrItem,
+  type SrpCodec,
+  type SrpMessage,
+  type TokenMessage,
+} from './messages.js';
+
+/**
+ * Totem's own little-endian layout (not corosync's).
+ *
+ * Header (9 bytes): u16 magic 0x7E70 · u8 version 1 · u8 type · u8 flags · u32 sender.
+ * Flags: bit 0 = mcast is a recovery wrapper, bit 1 = join is a leave. A ring id is
+ * u32 rep + u64 seq (12 bytes).
+ */
+export const MAGIC = 0x7e70;
+export const VERSION = 1;
+const HEADER_SIZE = 9;
+const FLAG_ENCAPSULATED = 0x01;
+const FLAG_LEAVE = 0x02;
+const RING_ID_SIZE = 12;
+/** origin, seq, ring id, guarantee. */
+const MCAST_FIELDS_SIZE = 4 + 4 + RING_ID_SIZE + 1;
+const WHAT = 'srp';
+
+function writeRingId(w: WireWriter, r: RingId): void {
+  w.u32(r.rep).u53(r.seq);
+}
+
+function readRingId(r: WireReader): RingId {
+  const rep = r.u32();
+  const seq = r.u53();
+  return { rep, seq };
+}
+
+function readBool(r: WireReader): boolean {
+  const v = r.u8();
+  if (v > 1) r.fail('bad-value', r.offset - 1);
+  return v === 1;
+}
+
+function readNodeId(r: WireReader): NodeId {
+  const v = r.u32();
+  if (v === 0) r.fail('bad-value', r.offset - 4);
+  return v;
+}
+
+/** A strictly ascending list of non-zero node ids. */
+function readNodeList(r: WireReader, count: number): NodeId[] {
+  r.need(count * 4);
+  const out: NodeId[] = [];
+  for (let i = 0; i < count; i++) {
+    const id = readNodeId(r);
+    if (i > 0 && id <= out[i - 1]!) r.fail('bad-value', r.offset - 4);
+    out.push(id);
+  }
+  return out;
+}
+
+function writeHeader(w: WireWriter, type: number, flags: number, sender: NodeId): void {
+  w.u16(MAGIC).u8(VERSION).u8(type).u8(flags).u32(sender);
+}
+
+function writeMcastBody(w: WireWriter, m: McastMessage): void {
+  w.u32(m.origin).u32(m.seq);
+  writeRingId(w, m.ringId);
+  w.u8(m.guarantee);
+  if (m.encapsulated) encodeInto(w, m.encapsulated);
+  else w.bytes(m.payload);
+}
+
+function encodeInto(w: WireWriter, msg: SrpMessage): void {
+  switch (msg.type) {
+    case MessageType.Token: {
+      if (msg.rtr.length > RTR_ENTRIES_MAX) throw new RangeError('token rtr list too long');
+      writeHeader(w, msg.type, 0, msg.sender);
+      w.u32(msg.seq).u32(msg.tokenSeq).u32(msg.aru).u32(msg.aruAddr);
+      writeRingId(w, msg.ringId);
+      w.u32(msg.backlog)
+        .u32(msg.fcc)
+        .u8(msg.retransFlg ? 1 : 0)
+        .u16(msg.rtr.length);
+      for (const item of msg.rtr) {
+        writeRingId(w, item.ringId);
+        w.u32(item.seq);
+      }
+      return;
+    }
+    case MessageType.Mcast:
+      writeHeader(w, msg.type, msg.encapsulated ? FLAG_ENCAPSULATED : 0, msg.sender);
+      writeMcastBody(w, msg);
+      return;
+    case MessageType.MergeDetect:
+    case MessageType.TokenHoldCancel:
+      writeHeader(w, msg.type, 0, msg.sender);
+      writeRingId(w, msg.ringId);
+      return;
+    case MessageType.Join:
+      if (msg.procList.length > MEMBERS_MAX || msg.failedList.length > MEMBERS_MAX)
+        throw new RangeError('join list too long');
+      writeHeader(w, msg.type, msg.leave ? FLAG_LEAVE : 0, msg.sender);
+      w.u53(msg.ringSeq).u16(msg.procList.length).u16(msg.failedList.length);
+      for (const id of msg.procList) w.u32(id);
+      for (const id of msg.failedList) w.u32(id);
+      return;
+    case MessageType.CommitToken: {
+      const n = msg.members.length;
+      if (n === 0 || n > MEMBERS_MAX || msg.entries.length !== n) throw new RangeError('bad commit token');
+      writeHeader(w, msg.type, 0, msg.sender);
+      w.u32(msg.tokenSeq);
+      writeRingId(w, msg.ringId);
+      w.u8(msg.retransFlg ? 1 : 0)
+        .u16(msg.membIndex)
+        .u16(n);
+      for (const id of msg.members) w.u32(id);
+      for (const e of msg.entries) {
+        writeRingId(w, e.ringId);
+        w.u32(e.aru)
+          .u32(e.highDelivered)
+          .u8(e.receivedFlg ? 1 : 0);
+      }
+      return;
+    }
+  }
+}
+
+function decodeMcast(r: WireReader, sender: NodeId, encapsulated: boolean, nested: boolean): McastMessage {
+  const origin = readNodeId(r);
+  const seq = r.u32();
+  const ringId = readRingId(r);
+  const g = r.u8();
+  if (g > 1) r.fail('bad-value', r.offset - 1);
+  const guarantee = g as Guarantee;
+  if (!encapsulated) {
+    const payload = r.bytesView(r.remaining).slice();
+    return { type: MessageType.Mcast, sender, origin, seq, ringId, guarantee, encapsulated: null, payload };
+  }
+  if (nested) r.fail('bad-value');
+  const inner = decodeFrom(r, true);
+  if (inner.type !== MessageType.Mcast || inner.encapsulated) r.fail('bad-type');
+  return {
+    type: MessageType.Mcast,
+    sender,
+    origin,
+    seq,
+    ringId,
+    guarantee,
+    encapsulated: inner,
+    payload: new Uint8Array(0),
+  };
+}
+
+function decodeFrom(r: WireReader, nested: boolean): SrpMessage {
+  const start = r.offset;
+  const magic = r.u16();
+  if (magic !== MAGIC) r.fail('bad-magic', start);
+  if (r.u8() !== VERSION) r.fail('bad-version', start + 2);
+  const type = r.u8();
+  const flags = r.u8();
+  const sender = readNodeId(r);
+  const allowedFlags =
+    type === MessageType.Mcast ? FLAG_ENCAPSULATED : type === MessageType.Join ? FLAG_LEAVE : 0;
+  if ((flags & ~allowedFlags) !== 0) r.fail('bad-value', start + 4);
+  switch (type) {
+    case MessageType.Token: {
+      const seq = r.u32();
+      const tokenSeq = r.u32();
+      const aru = r.u32();
+      const aruAddr = r.u32();
+      const ringId = readRingId(r);
+      const backlog = r.u32();
+      const fcc = r.u32();
+      const retransFlg = readBool(r);
+      const count = r.u16();
+      if (count > RTR_ENTRIES_MAX) r.fail('bad-count', r.offset - 2);
+      r.need(count * (RING_ID_SIZE + 4));
+      const rtr: RtrItem[] = [];
+      for (let i = 0; i < count; i++) rtr.push({ ringId: readRingId(r), seq: r.u32() });
+      const tok: TokenMessage = {
+        type: MessageType.Token,
+        sender,
+        seq,
+        tokenSeq,
+        aru,
+        aruAddr,
+        ringId,
+        backlog,
+        fcc,
+        retransFlg,
+        rtr,
+      };
+      return tok;
+    }
+    case MessageType.Mcast:
+      return decodeMcast(r, sender, (flags & FLAG_ENCAPSULATED) !== 0, nested);
+    case MessageType.MergeDetect:
+    case MessageType.TokenHoldCancel: {
+      const ringId = readRingId(r);
+      return { type, sender, ringId };
+    }
+    case MessageType.Join: {
+      const ringSeq = r.u53();
+      const procCount = r.u16();
+      const failedCount = r.u16();
+      if (procCount > MEMBERS_MAX || failedCount > MEMBERS_MAX) r.fail('bad-count', r.offset - 4);
+      const procList = readNodeList(r, procCount);
+      const failedList = readNodeList(r, failedCount);
+      const join: JoinMessage = {
+        type: MessageType.Join,
+        sender,
+        leave: (flags & FLAG_LEAVE) !== 0,
+        ringSeq,
+        procList,
+        failedList,
+      };
+      return join;
+    }
+    case MessageType.CommitToken: {
+      const tokenSeq = r.u32();
+      const ringId = readRingId(r);
+      const retransFlg = readBool(r);
+      const membIndex = r.u16();
+      const n = r.u16();
+      if (n === 0 || n > MEMBERS_MAX) r.fail('bad-count', r.offset - 2);
+      if (membIndex > n) r.fail('bad-value', r.offset - 4);
+      r.need(n * 4 + n * (RING_ID_SIZE + 9));
+      const members = readNodeList(r, n);
+      if (!members.includes(ringId.rep)) r.fail('bad-value');
+      const entries: CommitEntry[] = [];
+      for (let i = 0; i < n; i++) {
+        const entryRing = readRingId(r);
+        const aru = r.u32();
+        const highDelivered = r.u32();
+        const receivedFlg = readBool(r);
+        entries.push({ ringId: entryRing, aru, highDelivered, receivedFlg });
+      }
+      const commit: CommitTokenMessage = {
+        type: MessageType.CommitToken,
+        sender,
+        tokenSeq,
+        ringId,
+        retransFlg,
+        membIndex,
+        members,
+        entries,
+      };
+      return commit;
+    }
+    default:
+      return r.fail('bad-type', start + 3);
+  }
+}
+
+/** The default codec. */
+export const totemCodec: SrpCodec = {
+  mcastOverhead: HEADER_SIZE + MCAST_FIELDS_SIZE,
+  encode(msg: SrpMessage): Uint8Array {
+    const w = new WireWriter(msg.type === MessageType.Mcast ? 64 + msg.payload.length : 128);
+    encodeInto(w, msg);
+    return w.finish();
+  },
+  decode(bytes: Uint8Array): SrpMessage {
+    const r = new WireReader(bytes, WHAT);
+    try {
+      const msg = decodeFrom(r, false);
+      r.end();
+      return msg;
+    } catch (err) {
+      if (err instanceof DecodeError) throw err;
+      // Anything else would be a decoder bug; it must still surface as a DecodeError.
+      throw new DecodeError('bad-value', WHAT, r.offset);
+    }
+  },
+};
