@@ -22,7 +22,8 @@
  * - self-delivery        a node that stays up delivers every message it sent
  * - liveness             after the fault-free settling period, every live node is in one regular
  *                        configuration made of exactly the live nodes
- * (The world adds two of its own: core-error, a core threw; storm, the event queue exploded.)
+ * The world adds three of its own: core-error (a core threw), storm (the event queue exploded),
+ * wire-decodable (a core sent a packet its own codec cannot decode).
  */
 import { type Configuration, Guarantee, type NodeId, type RingId } from '../core/io.js';
 import { decodePayload } from './payload.js';

@@ -33,14 +33,22 @@ export interface SimCoreFactory {
   readonly name: string;
   create(ctx: SimCoreContext): SimCore;
   /**
-   * The application payloads a packet carries, so the simulator can track which node holds
-   * which message (the safe-delivery check). Returns [] for packets with none; never throws.
+   * Decodes a packet the core just sent. The simulator never damages packets, so one that
+   * does not decode is a defect of the core (invariant wire-decodable). The payloads let the
+   * simulator track which node holds which message (the safe-delivery check). Never throws.
    */
-  payloadsIn(packet: Uint8Array): readonly Uint8Array[];
+  inspect(packet: Uint8Array): PacketInfo;
   /** Timeouts that scale the simulator's fault and liveness schedule. */
   readonly timing: CoreTiming;
   /** What kind of protocol packet this is (scenarios aim faults at tokens, joins, ...). */
   classify?(packet: Uint8Array): PacketKind;
+}
+
+export interface PacketInfo {
+  /** The application payloads the packet carries (none for protocol-only packets). */
+  readonly payloads: readonly Uint8Array[];
+  /** Why the packet does not decode, if it does not. */
+  readonly error?: string;
 }
 
 export type PacketKind = 'token' | 'mcast' | 'join' | 'commit' | 'merge' | 'other';

@@ -116,12 +116,15 @@ interface TimerState {
   queuedFor: number;
 }
 
+const NO_IDS: number[] = [];
+
 class Datagram {
-  ids: number[] | undefined;
   constructor(
     readonly from: NodeId,
     readonly bytes: Uint8Array,
     readonly broadcast: boolean,
+    /** Ids of the workload messages it carries. */
+    readonly ids: readonly number[],
   ) {}
 }
 
@@ -244,9 +247,8 @@ export class World {
           return;
         }
         const dg = ev.dg;
-        if (dg.ids === undefined) dg.ids = this.payloadIds(dg.bytes);
         for (const id of dg.ids) this.checker.received(ev.to, id);
-        this.input(node, () => node.core.receive(this.now, dg.from, dg.bytes));
+        this.input(node, () => node.core.receive(this.now, dg.from, dg.bytes.slice()));
         return;
       }
       case Kind.Timer: {
@@ -268,15 +270,6 @@ export class World {
         ev.fn();
         return;
     }
-  }
-
-  private payloadIds(bytes: Uint8Array): number[] {
-    const ids: number[] = [];
-    for (const p of this.core.payloadsIn(bytes)) {
-      const id = peekMsgId(p);
-      if (id >= 0) ids.push(id);
-    }
-    return ids;
   }
 
   /** Hands one input to a node's core, with its recorder and the checker set to now. */
@@ -312,7 +305,19 @@ export class World {
   // ---- network ----------------------------------------------------------------------
 
   transmit(node: SimNode, to: NodeId, packet: Uint8Array): void {
-    const dg = new Datagram(node.id, packet.slice(), to === BROADCAST);
+    const bytes = packet.slice();
+    const info = this.core.inspect(bytes);
+    if (info.error !== undefined) {
+      const detail = `node ${node.id} sent ${bytes.length} bytes that do not decode: ${info.error}`;
+      this.violate({ invariant: 'wire-decodable', node: node.id, time: this.now, detail });
+      return;
+    }
+    let ids: number[] = NO_IDS;
+    for (const p of info.payloads) {
+      const id = peekMsgId(p);
+      if (id >= 0) (ids === NO_IDS ? (ids = []) : ids).push(id);
+    }
+    const dg = new Datagram(node.id, bytes, to === BROADCAST, ids);
     if (to === BROADCAST) {
       for (const id of this.procs.keys()) if (id !== node.id) this.route(node, id, dg);
     } else if (to !== node.id) {

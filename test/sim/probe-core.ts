@@ -72,7 +72,7 @@ export function probeFactory(): { factory: SimCoreFactory; log: ProbeLog } {
       name: 'probe',
       timing: { tokenMs: 100, tokenRetransmitMs: 25, settleMs: 500 },
       create: (ctx) => new ProbeCore(ctx, log),
-      payloadsIn: () => [],
+      inspect: () => ({ payloads: [] }),
     },
   };
 }

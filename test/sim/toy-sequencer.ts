@@ -250,12 +250,12 @@ export function toySequencerFactory(members: readonly NodeId[], bug: ToyBug = 'n
     name: bug === 'none' ? 'toy-sequencer' : `toy-sequencer-${bug}`,
     timing: { tokenMs: 100, tokenRetransmitMs: 25, settleMs: 2000 },
     create: (ctx) => new ToySequencer(ctx, members, bug),
-    payloadsIn(packet) {
+    inspect(packet) {
       try {
         const p = decode(packet);
-        return p.type === ORDER || p.type === SUBMIT ? [p.payload] : [];
-      } catch {
-        return [];
+        return { payloads: p.type === ORDER || p.type === SUBMIT ? [p.payload] : [] };
+      } catch (err) {
+        return { payloads: [], error: String(err) };
       }
     },
   };
