@@ -21,7 +21,8 @@ import {
  *
  * Header (9 bytes): u16 magic 0x7E70 · u8 version 1 · u8 type · u8 flags · u32 sender.
  * Flags: bit 0 = mcast is a recovery wrapper, bit 1 = join is a leave. A ring id is
- * u32 rep + u64 seq (12 bytes).
+ * u32 rep + u64 seq (12 bytes). An mcast carries its body length (payload, or the whole
+ * wrapped old-ring mcast) so a truncated datagram is refused.
  */
 export const MAGIC = 0x7e70;
 export const VERSION = 1;
@@ -29,8 +30,8 @@ const HEADER_SIZE = 9;
 const FLAG_ENCAPSULATED = 0x01;
 const FLAG_LEAVE = 0x02;
 const RING_ID_SIZE = 12;
-/** origin, seq, ring id, guarantee. */
-const MCAST_FIELDS_SIZE = 4 + 4 + RING_ID_SIZE + 1;
+/** origin, seq, ring id, guarantee, body length. */
+const MCAST_FIELDS_SIZE = 4 + 4 + RING_ID_SIZE + 1 + 4;
 const WHAT = 'srp';
 
 function writeRingId(w: WireWriter, r: RingId): void {
@@ -75,8 +76,12 @@ function writeMcastBody(w: WireWriter, m: McastMessage): void {
   w.u32(m.origin).u32(m.seq);
   writeRingId(w, m.ringId);
   w.u8(m.guarantee);
-  if (m.encapsulated) encodeInto(w, m.encapsulated);
-  else w.bytes(m.payload);
+  if (m.encapsulated) {
+    const lengthAt = w.offset;
+    w.u32(0);
+    encodeInto(w, m.encapsulated);
+    w.patchU32(lengthAt, w.offset - lengthAt - 4);
+  } else w.u32(m.payload.length).bytes(m.payload);
 }
 
 function encodeInto(w: WireWriter, msg: SrpMessage): void {
@@ -141,8 +146,11 @@ function decodeMcast(r: WireReader, sender: NodeId, encapsulated: boolean, neste
   const g = r.u8();
   if (g > 1) r.fail('bad-value', r.offset - 1);
   const guarantee = g as Guarantee;
+  // The length makes a truncated datagram detectable; the body must end exactly there.
+  const length = r.u32();
+  if (length !== r.remaining) r.fail('bad-length', r.offset - 4);
   if (!encapsulated) {
-    const payload = r.bytesView(r.remaining).slice();
+    const payload = r.bytesView(length).slice();
     return { type: MessageType.Mcast, sender, origin, seq, ringId, guarantee, encapsulated: null, payload };
   }
   if (nested) r.fail('bad-value');

@@ -77,6 +77,41 @@ test('messages multicast just before a crash are recovered for the survivors (re
   assert.ok(recovered > 0, 'some run exercised recovery re-origination');
 });
 
+test('received_flg is cleared against the highest old-ring aru: a node that saw neither the messages nor their token still gets them', () => {
+  // Ring 1 -> 2 -> 3. Node 1 multicasts; node 3 misses the messages and the token that carries
+  // their seqs, so its aru equals its highest seq: locally it believes it has everything.
+  for (let seed = 0; seed < 4; seed++) {
+    const w = new World({ seed: 200 + seed, nodes: [1, 2, 3] });
+    for (const id of w.nodes) w.startNode(id);
+    w.runUntilStable(10_000);
+    sendBurst(w, 3);
+    w.runFor(500);
+    let blockToken = false;
+    w.dropFilter = (from, to, packet) =>
+      to === 3 && (packet[3] === 1 || (blockToken && from === 2 && packet[3] === 0));
+    const n1 = w.current.get(1)!;
+    const before = n1.srp.stats.messagesOriginated;
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i++) ids.push(w.mcast(1, Guarantee.Agreed)!);
+    while (n1.srp.stats.messagesOriginated < before + 6) w.runFor(0.05);
+    blockToken = true;
+    w.runFor(3);
+    w.crash(1);
+    w.runFor(1100);
+    w.dropFilter = null;
+    w.runUntilStable(10_000, [2, 3]);
+    w.runFor(500);
+    checkInvariants(w);
+    const [n2, n3] = w.live();
+    assert.ok(
+      ids.every((id) => messageIds(n2!).includes(id)),
+      'node 2 received all of them',
+    );
+    assert.deepEqual(messageIds(n3!), messageIds(n2!));
+    assert.ok(n2!.srp.stats.recoveryOriginated > 0, 'node 2 re-originated them in RECOVERY');
+  }
+});
+
 test('a node restarts and rejoins; ring ids never go backwards', () => {
   const w = new World({ seed: 31, nodes: [1, 2, 3] });
   for (const id of w.nodes) w.startNode(id);
