@@ -86,6 +86,8 @@ export class InvariantChecker {
   private now = 0;
   deliveries = 0;
   configurations = 0;
+  /** Deliveries whose seq wrapped past 2^32 relative to the one before. */
+  seqWraps = 0;
   /** Distinct messages delivered anywhere. */
   orderedMessages = 0;
 
@@ -215,6 +217,7 @@ export class InvariantChecker {
       );
     if (st.lastSeq !== undefined && ((seq - st.lastSeq) | 0) <= 0)
       return this.fail('agreed-order', node, `ring ${key}: seq ${seq} delivered after seq ${st.lastSeq}`);
+    if (st.lastSeq !== undefined && seq < st.lastSeq) this.seqWraps++;
     st.lastSeq = seq;
     const lastFrom = st.lastFromSender.get(sender) ?? 0;
     if (msgId <= lastFrom)

@@ -42,19 +42,22 @@ export function flood(world: World, node: NodeId, count: number): number {
 }
 
 /**
- * The first multicast a node sends after `at` starts a silence: nothing it sends reaches
- * anyone for `ms` (it still hears the others). Its last messages of the ring then exist only
- * at the node itself, the case the 2008 received_flg fix is about.
+ * The first multicast a node sends after `at` starts a silence: none of its multicasts and
+ * tokens reach anyone for `ms` (its joins and commit tokens do, and it still hears the
+ * others). The messages it sent on that last token visit then exist only at the node
+ * itself, the ring is lost, and all nodes form the next ring together: the end-of-ring case
+ * the 2008 received_flg fix is about (local aru == high everywhere but one node).
  */
 function muteAfterFirstMcast(world: World, core: SimCoreFactory, node: NodeId, at: number, ms: number): void {
   let muteUntil = -1;
   addFilter(world, (from, _to, packet, now) => {
     if (from !== node || now < at) return 'pass';
+    const kind = kindOf(core, packet);
     if (muteUntil < 0) {
-      if (kindOf(core, packet) !== 'mcast') return 'pass';
+      if (kind !== 'mcast') return 'pass';
       muteUntil = now + ms;
     }
-    return now < muteUntil ? 'drop' : 'pass';
+    return now < muteUntil && (kind === 'mcast' || kind === 'token') ? 'drop' : 'pass';
   });
 }
 
@@ -134,12 +137,15 @@ const joinDuringCommit: Scenario = {
         world.at(2 * t - 1, () => world.stopNode(4));
         world.at(6 * t - 1, () => world.stopNode(2, true));
         let next = 0;
-        addFilter(world, (_from, _to, packet, now) => {
+        addFilter(world, (_from, to, packet, now) => {
+          const kind = kindOf(core, packet);
           const trig = triggers[next];
-          if (trig && now >= trig.at && kindOf(core, packet) === 'commit') {
+          if (trig && now >= trig.at && kind === 'commit') {
             next++;
             world.after(0.05, trig.act);
           }
+          if (kind === 'join' && world.coreOf(to)?.phase() === 'COMMIT')
+            world.scenarioCounts.joinsToCommit = (world.scenarioCounts.joinsToCommit ?? 0) + 1;
           return 'pass';
         });
       },
@@ -180,7 +186,7 @@ const rtrBeyondQueue: Scenario = {
   name: 'rtr-beyond-queue',
   summary: 'multicast to one node broken for long: retransmit ranges beyond a small sort queue',
   build(seed, makeCore) {
-    const core = makeCore({ queueSize: 64, windowSize: 20, maxMessages: 10 });
+    const core = makeCore({ queueSize: 128, windowSize: 20, maxMessages: 10 });
     const t = core.timing.tokenMs;
     return {
       seed,

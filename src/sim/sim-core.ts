@@ -18,6 +18,10 @@ export interface SimCore {
   readonly maxPayload: number;
   /** A one-line state summary for failure reports. */
   describe(): string;
+  /** The protocol state by name (e.g. OPERATIONAL), for scenarios that aim at a state. */
+  phase(): string;
+  /** Monotonic counters (messages recovered, tokens retransmitted, ...) for scenario checks. */
+  counters(): Readonly<Record<string, number>>;
 }
 
 export interface SimCoreContext {

@@ -6,6 +6,7 @@ import { totemCodec } from '../srp/codec.js';
 import { resolveSrpConfig, type SrpConfig } from '../srp/config.js';
 import { MessageType } from '../srp/messages.js';
 import { SrpNode } from '../srp/srp-node.js';
+import type { SrpStats } from '../srp/stats.js';
 import type {
   CoreMaker,
   PacketInfo,
@@ -52,6 +53,14 @@ class SrpSimCore implements SimCore {
     return this.node.maxPayload;
   }
 
+  phase(): string {
+    return this.node.state;
+  }
+
+  counters(): Readonly<Record<string, number>> {
+    return flattenStats(this.node.stats);
+  }
+
   describe(): string {
     const n = this.node;
     const s = n.stats;
@@ -61,6 +70,15 @@ class SrpSimCore implements SimCore {
       `token-losses ${s.tokenLosses} recovery-originated ${s.recoveryOriginated} range-violations ${s.rangeViolations}`
     );
   }
+}
+
+function flattenStats(stats: SrpStats): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(stats)) {
+    if (typeof v === 'number') out[k] = v;
+    else for (const [k2, v2] of Object.entries(v as Record<string, number>)) out[`${k}.${k2}`] = v2;
+  }
+  return out;
 }
 
 const NO_PAYLOADS: PacketInfo = { payloads: [] };

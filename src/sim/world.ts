@@ -170,6 +170,9 @@ export class World {
   private nextMsgId = 1;
   private workloadUntil = Number.POSITIVE_INFINITY;
   packetFilter: PacketFilter | undefined;
+  private readonly stoppedCounters: Record<string, number> = {};
+  /** Things scenarios count (e.g. joins that reached a node in COMMIT). */
+  readonly scenarioCounts: Record<string, number> = {};
   now = 0;
   events = 0;
   stopped = false;
@@ -391,6 +394,7 @@ export class World {
     } else this.counts.crashes++;
     node.recorder.setTime(this.now);
     node.recorder.rec(EV.SIM_CRASH, node.incarnation, graceful ? 1 : 0);
+    this.addCounters(node.core.counters());
     node.up = false;
     node.timers.clear();
     this.checker.nodeStopped(id);
@@ -481,6 +485,20 @@ export class World {
       const n = this.procs.get(id)!;
       return `node ${id}#${n.incarnation} ${n.up ? n.core.describe() : 'down'}`;
     });
+  }
+
+  /** Counters of every core that ran, summed (stopped processes included). */
+  coreCounters(): Record<string, number> {
+    const sum = { ...this.stoppedCounters };
+    for (const node of this.procs.values()) {
+      if (!node.up) continue;
+      for (const [k, v] of Object.entries(node.core.counters())) sum[k] = (sum[k] ?? 0) + v;
+    }
+    return sum;
+  }
+
+  private addCounters(c: Readonly<Record<string, number>>): void {
+    for (const [k, v] of Object.entries(c)) this.stoppedCounters[k] = (this.stoppedCounters[k] ?? 0) + v;
   }
 
   // ---- workload ---------------------------------------------------------------------

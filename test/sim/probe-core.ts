@@ -59,6 +59,14 @@ class ProbeCore implements SimCore {
 
   leave(_now: number): void {}
 
+  phase(): string {
+    return 'probing';
+  }
+
+  counters(): Readonly<Record<string, number>> {
+    return { pings: this.counter };
+  }
+
   describe(): string {
     return `probe counter=${this.counter}`;
   }

@@ -149,6 +149,14 @@ class ToySequencer implements SimCore {
 
   leave(_now: number): void {}
 
+  phase(): string {
+    return 'OPERATIONAL';
+  }
+
+  counters(): Readonly<Record<string, number>> {
+    return { badPackets: this.badPackets, delivered: this.delivered };
+  }
+
   describe(): string {
     return `toy contiguous=${this.contiguous} delivered=${this.delivered} pending=${this.pending.size}`;
   }
