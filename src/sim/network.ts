@@ -13,7 +13,7 @@ export interface LinkModel {
   readonly delayMs: number;
   /** Uniform extra delay in [0, jitterMs). */
   readonly jitterMs: number;
-  /** Probability a datagram is lost. */
+  /** Probability a datagram (or each IP fragment of a large one) is lost. */
   readonly loss: number;
   /** Probability a datagram arrives twice. */
   readonly dup: number;
@@ -99,7 +99,7 @@ export class Network {
    * Decides the fate of one datagram: writes the arrival delays (ms) of its copies into `out`
    * and returns how many there are (0 = lost or unreachable).
    */
-  plan(from: NodeId, to: NodeId, broadcast: boolean, out: number[]): number {
+  plan(from: NodeId, to: NodeId, broadcast: boolean, bytes: number, out: number[]): number {
     this.sent++;
     if (!this.canReach(from, to)) {
       this.dropped++;
@@ -107,7 +107,7 @@ export class Network {
     }
     const l = this.links;
     const p = this.prng;
-    if (l.loss > 0 && p.chance(l.loss)) {
+    if (l.loss > 0 && p.chance(fragmentedLoss(l.loss, bytes))) {
       this.dropped++;
       return 0;
     }
@@ -124,6 +124,15 @@ export class Network {
     }
     return copies;
   }
+}
+
+/** UDP payload bytes per IP fragment on a 1500-byte MTU. */
+const FRAGMENT_BYTES = 1472;
+
+/** A datagram larger than the MTU travels as fragments, and is lost if any one is. */
+function fragmentedLoss(loss: number, bytes: number): number {
+  if (bytes <= FRAGMENT_BYTES) return loss;
+  return 1 - (1 - loss) ** Math.ceil(bytes / FRAGMENT_BYTES);
 }
 
 function linkKey(from: NodeId, to: NodeId): number {

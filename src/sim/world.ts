@@ -338,7 +338,7 @@ export class World {
       }
       if (typeof verdict === 'number') extra = verdict;
     }
-    const copies = this.network.plan(node.id, to, dg.broadcast, this.delays);
+    const copies = this.network.plan(node.id, to, dg.broadcast, dg.bytes.length, this.delays);
     if (copies === 0) node.recorder.rec(EV.SIM_NET_DROP, to, dg.bytes.length);
     for (let i = 0; i < copies; i++)
       this.queue.push(this.now + this.delays[i]! + extra, { k: Kind.Packet, to, dg });

@@ -138,3 +138,18 @@ test('fault lists parse, and bad words are named', () => {
   assert.throws(() => parseFaults('loss=2'), /probability/);
   assert.throws(() => parseFaults('bogus'), /unknown fault 'bogus'/);
 });
+
+test('a datagram larger than the MTU is lost when any of its fragments is', async () => {
+  const { Network } = await import('../../src/sim/network.js');
+  const { Prng } = await import('../../src/sim/prng.js');
+  const { CLEAN_LINKS } = await import('../../src/sim/network.js');
+  const net = new Network(new Prng(1), { ...CLEAN_LINKS, loss: 0.1 });
+  const out = [0, 0];
+  const lossRate = (bytes: number) => {
+    let lost = 0;
+    for (let i = 0; i < 20_000; i++) if (net.plan(1, 2, false, bytes, out) === 0) lost++;
+    return lost / 20_000;
+  };
+  assert.ok(Math.abs(lossRate(1000) - 0.1) < 0.015);
+  assert.ok(Math.abs(lossRate(4000) - (1 - 0.9 ** 3)) < 0.015);
+});
