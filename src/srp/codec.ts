@@ -77,6 +77,7 @@ function writeMcastBody(w: WireWriter, m: McastMessage): void {
   writeRingId(w, m.ringId);
   w.u8(m.guarantee);
   if (m.encapsulated) {
+    if (m.encapsulated.encapsulated) throw new RangeError('a recovery wrapper cannot wrap another wrapper');
     const lengthAt = w.offset;
     w.u32(0);
     encodeInto(w, m.encapsulated);
@@ -269,11 +270,34 @@ function decodeFrom(r: WireReader, nested: boolean): SrpMessage {
   }
 }
 
+/** The hot path: a plain mcast written straight into a buffer of its exact size. */
+function encodePlainMcast(m: McastMessage): Uint8Array {
+  const out = new Uint8Array(HEADER_SIZE + MCAST_FIELDS_SIZE + m.payload.length);
+  const v = new DataView(out.buffer);
+  v.setUint16(0, MAGIC, true);
+  v.setUint8(2, VERSION);
+  v.setUint8(3, MessageType.Mcast);
+  v.setUint8(4, 0);
+  v.setUint32(5, m.sender, true);
+  v.setUint32(9, m.origin, true);
+  v.setUint32(13, m.seq, true);
+  v.setUint32(17, m.ringId.rep, true);
+  v.setUint32(21, m.ringId.seq % 0x100000000, true);
+  v.setUint32(25, Math.floor(m.ringId.seq / 0x100000000), true);
+  v.setUint8(29, m.guarantee);
+  v.setUint32(30, m.payload.length, true);
+  out.set(m.payload, 34);
+  return out;
+}
+
 /** The default codec. */
 export const totemCodec: SrpCodec = {
   mcastOverhead: HEADER_SIZE + MCAST_FIELDS_SIZE,
   encode(msg: SrpMessage): Uint8Array {
-    const w = new WireWriter(msg.type === MessageType.Mcast ? 64 + msg.payload.length : 128);
+    if (msg.type === MessageType.Mcast && !msg.encapsulated) return encodePlainMcast(msg);
+    const w = new WireWriter(
+      msg.type === MessageType.Mcast ? 128 + (msg.encapsulated?.payload.length ?? 0) : 128,
+    );
     encodeInto(w, msg);
     return w.finish();
   },

@@ -1,3 +1,4 @@
+import type { RingId } from '../core/io.js';
 import type { McastMessage } from './messages.js';
 import { seqAdd, seqGt, seqLte } from './seq.js';
 
@@ -22,7 +23,11 @@ export class RingState {
   /** Freed up to here: every member held these. */
   lastReleased: number;
 
-  constructor(start: number) {
+  /** The ring whose sequence numbers index this queue. */
+  readonly ringId: RingId;
+
+  constructor(start: number, ringId: RingId) {
+    this.ringId = ringId;
     this.aru = start;
     this.high = start;
     this.highDelivered = start;

@@ -194,7 +194,7 @@ export class SrpNode implements OrderedChannel {
     this.oldMembers = [this.nodeId];
     this.tokenRingIdSeq = this._ringId.seq;
     const start = this.config.startSeq;
-    this.ring = new RingState(start);
+    this.ring = new RingState(start, this._ringId);
     this.myTokenSeq = seqAdd(start, -1);
     this.lastTokenRxAru = start;
     this.prevTokenRxAru = start;
@@ -384,16 +384,18 @@ export class SrpNode implements OrderedChannel {
   // ---------------------------------------------------------------- mcast
 
   private onMcast(m: McastMessage, bytes: Uint8Array | null, from: NodeId): void {
-    if (!ringIdEqual(m.ringId, this._ringId)) {
+    // The sort queue belongs to one ring, which is not the adopted ring while COMMIT runs or
+    // after a failed attempt restored the old ring: a message is stored only in its own ring.
+    if (!ringIdEqual(m.ringId, this.ring.ringId)) {
+      if (ringIdEqual(m.ringId, this._ringId)) {
+        this.drop(DropReason.WrongState, from, MessageType.Mcast, m.seq);
+        return;
+      }
       if ((this._state === 'OPERATIONAL' || this._state === 'GATHER') && !setHas(this.proc, from)) {
         this.proc = setUnion(this.proc, [from]);
         this.gatherEnter(Reason.ForeignMessage);
       }
       this.drop(DropReason.ForeignRing, from, MessageType.Mcast, m.ringId.rep);
-      return;
-    }
-    if (this._state === 'COMMIT') {
-      this.drop(DropReason.WrongState, m.sender, MessageType.Mcast, m.seq);
       return;
     }
     const ring = this.ring;
@@ -489,7 +491,8 @@ export class SrpNode implements OrderedChannel {
     const twiceSeen = seqMin(this.prevTokenRxAru, this.lastTokenRxAru);
     if (seqGt(twiceSeen, this.safeLine) && seqLte(twiceSeen, ring.high)) this.safeLine = twiceSeen;
 
-    if (tok.seq === this.lastTokenSeqField) {
+    // Idle means nothing new and nothing outstanding: holes keep the ring rotating.
+    if (tok.seq === this.lastTokenSeqField && tok.aru === tok.seq && tok.rtr.length === 0) {
       this.seqUnchanged++;
       if (this._state === 'OPERATIONAL' && !this.mergeDetectArmed) {
         this.mergeDetectArmed = true;
@@ -603,7 +606,8 @@ export class SrpNode implements OrderedChannel {
     allowed = Math.min(allowed, Math.max(0, this.config.windowSize - tok.fcc));
     const denominator = tok.backlog + pending - this.pbl;
     if (denominator > 0) {
-      const share = Math.floor((this.config.windowSize * pending) / denominator);
+      // My share of the window: my backlog last visit over the ring's backlog now.
+      const share = Math.floor((this.config.windowSize * this.pbl) / denominator);
       if (share > 0) allowed = Math.min(allowed, share);
     }
     return allowed;
@@ -969,7 +973,9 @@ export class SrpNode implements OrderedChannel {
         if (
           ringIdEqual(ct.ringId, this._ringId) &&
           ct.membIndex === n &&
-          seqGt(ct.tokenSeq, this.myCommitTokenSeq)
+          seqGt(ct.tokenSeq, this.myCommitTokenSeq) &&
+          setEqual(ct.members, this.ringMembers) &&
+          ringIdEqual(ct.entries[ct.members.indexOf(this.nodeId)]!.ringId, this.oldRingId)
         ) {
           this.recoveryEnter(ct);
           return;
@@ -1089,7 +1095,9 @@ export class SrpNode implements OrderedChannel {
       }
       for (let i = 1; i <= seqDiff(from, old.high); i++) {
         const stored = old.queue.get(seqAdd(from, i));
-        if (stored) {
+        // The old ring's own recovery wrappers lie at or below every member's aru (its
+        // OPERATIONAL state began only once all held them), so they are never in this range.
+        if (stored && !stored.msg.encapsulated) {
           this.retransQueue.push(stored.msg);
           count++;
         }
@@ -1101,7 +1109,7 @@ export class SrpNode implements OrderedChannel {
 
     this.savedOld = old;
     const start = this.config.startSeq;
-    this.ring = new RingState(start);
+    this.ring = new RingState(start, this._ringId);
     this.missCount.clear();
     this.myTokenSeq = seqAdd(start, -1);
     this.lastTokenRxAru = start;
@@ -1171,6 +1179,7 @@ export class SrpNode implements OrderedChannel {
       this.ring = old;
       this.savedOld = null;
       old.updateAru();
+      this.stats.oldRingRestores++;
       this.rec.rec(EV.SRP_OLD_RING_RESTORE, old.aru, old.high, ringSeqLow(this.oldRingId));
     }
     this.retransQueue = new Deque<McastMessage>();
@@ -1257,9 +1266,11 @@ export class SrpNode implements OrderedChannel {
     const r = conf.ringId;
     const seq = ringSeqLow(r);
     this.rec.rec(EV.SRP_CONF, conf.kind === 'transitional' ? 0 : 1, r.rep, seq, conf.members.length);
-    for (const id of conf.members)
-      this.rec.rec(EV.SRP_CONF_MEMBER, r.rep, seq, id, setHas(conf.joined, id) ? 2 : 0);
+    // Every member as a member, then the left and the joined nodes again with their role
+    // (the replay checker builds the three lists from these records).
+    for (const id of conf.members) this.rec.rec(EV.SRP_CONF_MEMBER, r.rep, seq, id, 0);
     for (const id of conf.left) this.rec.rec(EV.SRP_CONF_MEMBER, r.rep, seq, id, 1);
+    for (const id of conf.joined) this.rec.rec(EV.SRP_CONF_MEMBER, r.rep, seq, id, 2);
     this.listener.configurationChange(conf);
   }
 }

@@ -45,6 +45,8 @@ export interface SrpStats {
   consensusTimeouts: number;
   tokenLosses: number;
   failedToReceive: number;
+  /** Recovery attempts that failed and restored the old ring's state. */
+  oldRingRestores: number;
   packetsDropped: Record<(typeof DROP_REASON_NAMES)[number], number>;
 }
 
@@ -68,6 +70,7 @@ export function newStats(): SrpStats {
     consensusTimeouts: 0,
     tokenLosses: 0,
     failedToReceive: 0,
+    oldRingRestores: 0,
     packetsDropped,
   };
 }

@@ -5,6 +5,7 @@ import { Guarantee } from '../../src/core/io.js';
 import { MAGIC, totemCodec, VERSION } from '../../src/srp/codec.js';
 import { type McastMessage, MessageType, RTR_ENTRIES_MAX, type SrpMessage } from '../../src/srp/messages.js';
 import { DecodeError } from '../../src/wire/decode-error.js';
+import { WireWriter } from '../../src/wire/writer.js';
 
 const ring = { rep: 3, seq: 2 ** 40 + 17 };
 const inner: McastMessage = {
@@ -166,6 +167,17 @@ test('specific malformed headers are refused with their code', () => {
 
 test('a recovery wrapper may not nest another wrapper', () => {
   const wrapped = samples[4] as McastMessage;
-  const twice = totemCodec.encode({ ...wrapped, encapsulated: wrapped });
-  assert.ok(decodeOrError(twice) instanceof DecodeError);
+  assert.throws(() => totemCodec.encode({ ...wrapped, encapsulated: wrapped }), RangeError);
+  const innerWrapper = totemCodec.encode(wrapped);
+  const w = new WireWriter();
+  w.u16(MAGIC).u8(VERSION).u8(MessageType.Mcast).u8(1).u32(9);
+  w.u32(9)
+    .u32(5)
+    .u32(3)
+    .u53(2 ** 40 + 17)
+    .u8(0)
+    .u32(innerWrapper.length)
+    .bytes(innerWrapper);
+  const nested = decodeOrError(w.finish());
+  assert.ok(nested instanceof DecodeError, 'nested wrappers are refused');
 });

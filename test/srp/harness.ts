@@ -85,6 +85,20 @@ function less(a: QueuedEvent, b: QueuedEvent): boolean {
   return a.time < b.time || (a.time === b.time && a.order < b.order);
 }
 
+/** A recorder that also keeps every record in memory, for tests of the recorded contract. */
+export class CapturingRecorder extends Recorder {
+  // Not initialised by a field initialiser: the base constructor already records REC_OPEN.
+  declare private captured: { ev: number; args: number[]; time: number }[] | undefined;
+  get records(): { ev: number; args: number[]; time: number }[] {
+    this.captured ??= [];
+    return this.captured;
+  }
+  override rec(ev: number, a0 = 0, a1 = 0, a2 = 0, a3 = 0): void {
+    super.rec(ev, a0, a1, a2, a3);
+    this.records.push({ ev, args: [a0 | 0, a1 | 0, a2 | 0, a3 | 0], time: this.now });
+  }
+}
+
 export type LogEntry =
   | { kind: 'msg'; ring: string; seq: number; sender: NodeId; id: string; guarantee: Guarantee }
   | { kind: 'conf'; conf: Configuration; key: string };
@@ -105,6 +119,7 @@ export interface Incarnation {
   /** Ids of messages this incarnation's mcast accepted. */
   readonly sent: string[];
   srp: SrpNode;
+  readonly recorder: CapturingRecorder | Recorder;
   ended: boolean;
   persisted: number;
 }
@@ -117,6 +132,8 @@ export interface WorldOptions {
   loss?: number;
   minLatency?: number;
   maxLatency?: number;
+  /** Keep every flight-recorder record in memory (CapturingRecorder). */
+  capture?: boolean;
 }
 
 export class World {
@@ -155,13 +172,16 @@ export class World {
     assert.ok(!this.current.get(id) || this.current.get(id)!.ended, `node ${id} is already running`);
     const index = this.incarnations.filter((i) => i.node === id).length;
     const log: LogEntry[] = [];
-    const recorder = new Recorder({ slots: 1024, nodeId: id, virtualClock: true });
+    const recOpts = { slots: 1024, nodeId: id, virtualClock: true, pid: 1 };
+    const recorder = this.opts.capture ? new CapturingRecorder(recOpts) : new Recorder(recOpts);
+    recorder.setTime(this.now);
     const inc: Incarnation = {
       node: id,
       index,
       log,
       sent: [],
       srp: undefined as unknown as SrpNode,
+      recorder,
       ended: false,
       persisted: this.persisted.get(id) ?? 0,
     };
@@ -219,6 +239,11 @@ export class World {
     for (const x of a) for (const y of b) this.blocked.add(`${x}>${y}`).add(`${y}>${x}`);
   }
 
+  /** Blocks traffic from one node to another only. */
+  blockOneWay(from: NodeId, to: NodeId): void {
+    if (from !== to) this.blocked.add(`${from}>${to}`);
+  }
+
   heal(): void {
     this.blocked.clear();
   }
@@ -249,6 +274,7 @@ export class World {
     const key = `${inc.node}/${inc.index}/${timer}`;
     this.queue.push(this.now + delay, () => {
       if (inc.ended || this.timerGen.get(key) !== gen) return;
+      inc.recorder.setTime(this.now);
       inc.srp.timerExpired(this.now, timer);
     });
   }
@@ -266,6 +292,7 @@ export class World {
       this.queue.push(this.now + delay, () => {
         const inc = this.current.get(target);
         if (!inc || inc.ended) return;
+        inc.recorder.setTime(this.now);
         inc.srp.receive(this.now, from.node, copy);
       });
     }

@@ -1,0 +1,15 @@
+import { test } from 'node:test';
+import { soak } from './soak.js';
+
+// Random crashes, restarts, leaves, partitions and heals under loss; every run ends with a
+// stable ring and the extended-virtual-synchrony invariants checked over every node's stream.
+for (const [from, to, loss, nodes] of [
+  [0, 8, 0.05, 5],
+  [100, 106, 0.15, 4],
+  [200, 204, 0.02, 7],
+] as const) {
+  test(`random fault soak seeds ${from}..${to - 1}, ${nodes} nodes, loss ${loss}`, () => {
+    for (let seed = from; seed < to; seed++)
+      soak({ seed, nodes, steps: 30, loss, startSeq: seed % 2 ? 0xffffff00 : 0 });
+  });
+}
