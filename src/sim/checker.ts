@@ -56,11 +56,20 @@ interface Segment {
   hasSafe: boolean;
 }
 
+interface RegularView {
+  readonly key: string;
+  readonly rep: NodeId;
+  readonly seq: number;
+  readonly members: readonly NodeId[];
+  /** seq -> message id for this ring, shared by every node that installed it. */
+  readonly owners: Map<number, number>;
+}
+
 interface NodeState {
   incarnation: number;
   up: boolean;
   delivered: Set<number>;
-  regular: { key: string; seq: number; members: readonly NodeId[] } | undefined;
+  regular: RegularView | undefined;
   transitional: { key: string; members: readonly NodeId[] } | undefined;
   /** Last seq delivered in the current ring (u32, compared modulo 2^32). */
   lastSeq: number | undefined;
@@ -176,10 +185,10 @@ export class InvariantChecker {
       );
     if (st.delivered.has(msgId)) return this.fail('no-duplicate', node, `message ${msgId} delivered twice`);
     st.delivered.add(msgId);
-    const key = ringKey(ringId);
     const reg = st.regular;
     if (!reg)
       return this.fail('in-configuration', node, `message ${msgId} delivered before any configuration`);
+    const key = reg.rep === ringId.rep && reg.seq === ringId.seq ? reg.key : ringKey(ringId);
     if (reg.key !== key)
       return this.fail(
         'in-configuration',
@@ -192,11 +201,7 @@ export class InvariantChecker {
         node,
         `message ${msgId} from ${sender}, not a member of ring ${key} [${reg.members}]`,
       );
-    let owners = this.seqOwner.get(key);
-    if (!owners) {
-      owners = new Map();
-      this.seqOwner.set(key, owners);
-    }
+    const owners = reg.owners;
     const owner = owners.get(seq);
     if (owner === undefined) owners.set(seq, msgId);
     else if (owner !== msgId)
@@ -270,7 +275,12 @@ export class InvariantChecker {
           `ring ${key} is [${shape}] here, [${known}] elsewhere`,
         );
       this.closeSegment(node, st);
-      st.regular = { key, seq: conf.ringId.seq, members };
+      let owners = this.seqOwner.get(key);
+      if (!owners) {
+        owners = new Map();
+        this.seqOwner.set(key, owners);
+      }
+      st.regular = { key, rep: conf.ringId.rep, seq: conf.ringId.seq, members, owners };
       st.transitional = undefined;
       st.lastSeq = undefined;
       st.segment = { regularKey: key, msgs: [], transIndex: -1, transKey: undefined, hasSafe: false };

@@ -25,14 +25,18 @@ export interface DecodedPayload {
   readonly sender: number;
 }
 
+/** Little-endian u32 at `at` (no DataView: this runs for every packet and delivery). */
+function u32(b: Uint8Array, at: number): number {
+  return (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) >>> 0;
+}
+
 /** Decodes and verifies a payload; returns a reason string when it is not intact. */
 export function decodePayload(bytes: Uint8Array): DecodedPayload | string {
   if (bytes.length < PAYLOAD_HEADER) return `payload of ${bytes.length} bytes is too short`;
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (view.getUint32(0, true) !== PAYLOAD_MAGIC) return 'payload magic is wrong';
-  const msgId = view.getUint32(4, true);
-  const sender = view.getUint32(8, true);
-  const length = view.getUint32(12, true);
+  if (u32(bytes, 0) !== PAYLOAD_MAGIC) return 'payload magic is wrong';
+  const msgId = u32(bytes, 4);
+  const sender = u32(bytes, 8);
+  const length = u32(bytes, 12);
   if (length !== bytes.length) return `payload ${msgId} says ${length} bytes but has ${bytes.length}`;
   for (let i = PAYLOAD_HEADER; i < length; i++) {
     if (bytes[i] !== ((msgId + i) & 0xff)) return `payload ${msgId} is damaged at byte ${i}`;
@@ -42,8 +46,6 @@ export function decodePayload(bytes: Uint8Array): DecodedPayload | string {
 
 /** Reads only the id (for receipt tracking); -1 when the bytes are not a workload payload. */
 export function peekMsgId(bytes: Uint8Array): number {
-  if (bytes.length < PAYLOAD_HEADER) return -1;
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (view.getUint32(0, true) !== PAYLOAD_MAGIC) return -1;
-  return view.getUint32(4, true);
+  if (bytes.length < PAYLOAD_HEADER || u32(bytes, 0) !== PAYLOAD_MAGIC) return -1;
+  return u32(bytes, 4);
 }

@@ -81,6 +81,9 @@ function flattenStats(stats: SrpStats): Record<string, number> {
   return out;
 }
 
+/** The message type byte of the Totem header (u16 magic, u8 version, u8 type, ...). */
+const TYPE_OFFSET = 3;
+
 const NO_PAYLOADS: PacketInfo = { payloads: [] };
 
 const KINDS: Record<number, PacketKind> = {
@@ -112,6 +115,10 @@ export function srpCoreFactory(overrides: Partial<SrpConfig> = {}): SimCoreFacto
         }),
       ),
     inspect(packet) {
+      // Only multicasts carry payloads; decoding every token too would double the cost of the
+      // busiest path. A token, join or commit token that did not decode would still show:
+      // the receiver counts a decode error and the ring cannot make progress.
+      if (packet[TYPE_OFFSET] !== MessageType.Mcast) return NO_PAYLOADS;
       try {
         const m = totemCodec.decode(packet);
         if (m.type !== MessageType.Mcast) return NO_PAYLOADS;

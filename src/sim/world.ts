@@ -251,7 +251,8 @@ export class World {
         }
         const dg = ev.dg;
         for (const id of dg.ids) this.checker.received(ev.to, id);
-        this.input(node, () => node.core.receive(this.now, dg.from, dg.bytes.slice()));
+        // Each receiver gets its own copy, as from a socket: a core may keep or reuse it.
+        this.inputPacket(node, dg.from, dg.bytes.slice());
         return;
       }
       case Kind.Timer: {
@@ -266,13 +267,44 @@ export class World {
           return;
         }
         node.timers.delete(ev.timer);
-        this.input(node, () => node.core.timerExpired(this.now, ev.timer));
+        this.inputTimer(node, ev.timer);
         return;
       }
       case Kind.Action:
         ev.fn();
         return;
     }
+  }
+
+  private inputPacket(node: SimNode, from: NodeId, bytes: Uint8Array): void {
+    node.recorder.now = this.now;
+    this.checker.setTime(this.now);
+    try {
+      node.core.receive(this.now, from, bytes);
+    } catch (err) {
+      this.coreThrew(node, err);
+      return;
+    }
+    const v = this.checker.violation;
+    if (v) this.violate(v);
+  }
+
+  private inputTimer(node: SimNode, timer: number): void {
+    node.recorder.now = this.now;
+    this.checker.setTime(this.now);
+    try {
+      node.core.timerExpired(this.now, timer);
+    } catch (err) {
+      this.coreThrew(node, err);
+      return;
+    }
+    const v = this.checker.violation;
+    if (v) this.violate(v);
+  }
+
+  private coreThrew(node: SimNode, err: unknown): void {
+    const detail = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    this.violate({ invariant: 'core-error', node: node.id, time: this.now, detail });
   }
 
   /** Hands one input to a node's core, with its recorder and the checker set to now. */
@@ -282,8 +314,7 @@ export class World {
     try {
       fn();
     } catch (err) {
-      const detail = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-      this.violate({ invariant: 'core-error', node: node.id, time: this.now, detail });
+      this.coreThrew(node, err);
       return;
     }
     const v = this.checker.violation;

@@ -3,7 +3,6 @@ import { test } from 'node:test';
 import { runSimulation, type SimRunResult } from '../../src/sim/run.js';
 import { SCENARIOS, scenarioByName } from '../../src/sim/scenarios.js';
 import { makeSrpCore } from '../../src/sim/srp-core.js';
-import { knownDefect } from './known-defects.js';
 
 /** Evidence that each scenario really produced the situation it is named after. */
 const EVIDENCE: Record<string, (r: SimRunResult, c: Record<string, number>) => void> = {
@@ -37,7 +36,6 @@ for (const sc of SCENARIOS) {
     const evidence = EVIDENCE[sc.name];
     assert.ok(evidence, `scenario ${sc.name} has no evidence check`);
     const r = runSimulation({ ...sc.build(1, makeSrpCore), recorderSlots: 256 });
-    if (r.violation && knownDefect(r.violation)) return;
     assert.equal(r.violation, undefined, JSON.stringify(r.violation));
     evidence(r, r.world.coreCounters());
   });
