@@ -290,9 +290,23 @@ function sweep(flags: Flags, io: SimIo, cores: ReadonlyMap<string, CoreMaker>): 
       settle,
       core: flags.values.get('core'),
     });
-  const first = summary.firstFailure;
+  let first = summary.firstFailure;
   let dir: string | undefined;
   if (first) {
+    // The sweep kept small rings; the seed replays exactly, so run it again with full-size
+    // rings for the artifacts (and prove the replay on the way).
+    const again = runSimulation({
+      seed: first.seed,
+      nodes: first.nodes,
+      core: core.make(),
+      durationMs,
+      faults,
+      settleMs: settle === undefined ? undefined : parseDuration(settle),
+      recorderSlots: 65536,
+    });
+    if (again.traceHash !== first.traceHash)
+      throw new Error(`seed ${first.seed} did not replay: trace ${again.traceHash} != ${first.traceHash}`);
+    first = again;
     dir = flags.values.get('out') ?? `./sim-fail-${first.seed}`;
     writeFailureArtifacts(dir, first, replayOf(first.seed));
   }
