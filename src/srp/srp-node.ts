@@ -14,6 +14,7 @@ import { DECODE_ERROR_CODES, DecodeError } from '../wire/decode-error.js';
 import { totemCodec } from './codec.js';
 import { resolveSrpConfig, type SrpConfig } from './config.js';
 import { Deque } from './deque.js';
+import { fillCommitEntry, planOldRingDelivery, transitionalView } from './evs.js';
 import {
   type CommitEntry,
   type CommitTokenMessage,
@@ -164,9 +165,7 @@ export class SrpNode implements OrderedChannel {
   // COMMIT and RECOVERY.
   private myCommitTokenSeq = 0;
   private transMembers: NodeId[] = [];
-  private deliverMembers: NodeId[] = [];
   private highRingDelivered: number;
-  private receivedFlg = true;
   private retransFlgCount = 0;
   private installSeq: number;
   private iSetRetransFlg = false;
@@ -396,6 +395,12 @@ export class SrpNode implements OrderedChannel {
         this.gatherEnter(Reason.ForeignMessage);
       }
       this.drop(DropReason.ForeignRing, from, MessageType.Mcast, m.ringId.rep);
+      return;
+    }
+    if (this._state === 'COMMIT') {
+      // My commit-token entry already told the new ring what I hold of the old one; a message
+      // taken now could be delivered by me alone.
+      this.drop(DropReason.WrongState, from, MessageType.Mcast, m.seq);
       return;
     }
     const ring = this.ring;
@@ -1008,19 +1013,7 @@ export class SrpNode implements OrderedChannel {
       highDelivered: ring.highDelivered,
       receivedFlg: ring.aru === ring.high,
     };
-    const entries = ct.entries.slice();
-    entries[index] = mine;
-    // Holding everything I know of is not enough: a peer of my old ring may have a higher aru.
-    let highAru = mine.aru;
-    for (let i = 0; i <= index; i++) {
-      const e = entries[i]!;
-      if (ringIdEqual(e.ringId, this.oldRingId) && seqGt(e.aru, highAru)) highAru = e.aru;
-    }
-    for (let i = 0; i <= index; i++) {
-      const e = entries[i]!;
-      if (ringIdEqual(e.ringId, this.oldRingId) && seqLt(e.aru, highAru))
-        entries[i] = { ...e, receivedFlg: false };
-    }
+    const entries = fillCommitEntry(ct.entries, index, mine);
     ct.entries = entries;
     ct.membIndex = index + 1;
     this.rec.rec(
@@ -1057,29 +1050,15 @@ export class SrpNode implements OrderedChannel {
   private recoveryEnter(ct: CommitTokenMessage): void {
     this.forwardCommitToken(ct);
     const old = this.ring;
-    const trans: NodeId[] = [];
-    const transEntries: CommitEntry[] = [];
-    ct.members.forEach((id, i) => {
-      const e = ct.entries[i]!;
-      if (ringIdEqual(e.ringId, this.oldRingId) && setHas(this.oldMembers, id)) {
-        trans.push(id);
-        transEntries.push(e);
-      }
-    });
+    const view = transitionalView(ct.members, ct.entries, this.oldRingId, this.oldMembers);
+    const trans = view.members;
     invariant(setHas(trans, this.nodeId), 'this node is in its own transitional configuration');
     this.transMembers = trans;
-    this.deliverMembers = trans;
-    let lowRingAru = transEntries[0]!.aru;
-    let highRingDelivered = transEntries[0]!.highDelivered;
-    for (const e of transEntries) {
-      lowRingAru = seqMin(lowRingAru, e.aru);
-      highRingDelivered = seqMax(highRingDelivered, e.highDelivered);
-    }
-    this.highRingDelivered = highRingDelivered;
+    const lowRingAru = view.lowRingAru;
+    this.highRingDelivered = view.highRingDelivered;
     this.retransQueue = new Deque<McastMessage>();
     let count = 0;
-    if (transEntries.some((e) => !e.receivedFlg)) {
-      this.receivedFlg = false;
+    if (view.needsRecovery) {
       let from = seqMax(lowRingAru, old.lastReleased);
       const span = seqDiff(from, old.high);
       if (span > this.config.queueSize) {
@@ -1102,8 +1081,6 @@ export class SrpNode implements OrderedChannel {
           count++;
         }
       }
-    } else {
-      this.receivedFlg = true;
     }
     this.rec.rec(EV.SRP_RECOVERY_ORIGINATE, count, lowRingAru, old.high, trans.length);
 
@@ -1163,10 +1140,6 @@ export class SrpNode implements OrderedChannel {
     }
     this.retransFlgCount = tok.retransFlg ? 0 : this.retransFlgCount + 1;
     if (this.retransFlgCount === 2) this.installSeq = tok.seq;
-    if (this.retransFlgCount >= 2 && !this.receivedFlg && seqLte(this.installSeq, this.ring.aru)) {
-      this.receivedFlg = true;
-      this.deliverMembers = this.transMembers;
-    }
     if (this.retransFlgCount >= 3 && seqLte(this.installSeq, tok.aru)) this.rotationCounter++;
     else this.rotationCounter = 0;
     this.rec.rec(EV.SRP_RECOVERY_PROGRESS, this.retransFlgCount, this.installSeq, this.ring.aru, tok.aru);
@@ -1197,20 +1170,15 @@ export class SrpNode implements OrderedChannel {
     this.inOperationalEnter = true;
     old.updateAru();
     const oldRingId = this.oldRingId;
-    let before = 0;
-    let after = 0;
-    let skipped = 0;
-    let at = old.highDelivered;
-    for (;;) {
-      const next = seqAdd(at, 1);
-      const stored = old.queue.get(next);
-      if (!stored) break;
-      // A safe message no transitional member delivered may lack its guarantee: it goes after.
-      if (stored.msg.guarantee === Guarantee.Safe && seqGt(next, this.highRingDelivered)) break;
-      this.deliverMessage(stored.msg, oldRingId);
-      at = next;
-      before++;
-    }
+    const plan = planOldRingDelivery(
+      old.queue,
+      old.highDelivered,
+      old.high,
+      this.highRingDelivered,
+      // deliver_memb: once recovery completed (the only way here) it is the transitional membership.
+      this.transMembers,
+    );
+    for (const m of plan.beforeTransitional) this.deliverMessage(m, oldRingId);
     const newMembers = this.ringMembers;
     const left = setMinus(this.oldMembers, this.transMembers);
     const joined = setMinus(newMembers, this.transMembers);
@@ -1221,24 +1189,15 @@ export class SrpNode implements OrderedChannel {
       left,
       joined: [],
     });
-    let contiguous = true;
-    const span = seqDiff(at, old.high);
-    for (let i = 1; i <= span; i++) {
-      const seq = seqAdd(at, i);
-      const stored = old.queue.get(seq);
-      if (!stored) {
-        contiguous = false;
-        continue;
-      }
-      if (contiguous || setHas(this.deliverMembers, stored.msg.origin)) {
-        this.deliverMessage(stored.msg, oldRingId);
-        after++;
-      } else {
-        skipped++;
-        this.rec.rec(EV.SRP_DELIVER_SKIP, seq, stored.msg.origin, ringSeqLow(oldRingId));
-      }
-    }
-    this.rec.rec(EV.SRP_OPERATIONAL_DELIVERY, before, after, skipped, this.highRingDelivered);
+    for (const m of plan.inTransitional) this.deliverMessage(m, oldRingId);
+    for (const m of plan.skipped) this.rec.rec(EV.SRP_DELIVER_SKIP, m.seq, m.origin, ringSeqLow(oldRingId));
+    this.rec.rec(
+      EV.SRP_OPERATIONAL_DELIVERY,
+      plan.beforeTransitional.length,
+      plan.inTransitional.length,
+      plan.skipped.length,
+      this.highRingDelivered,
+    );
     this.deliverConfiguration({
       kind: 'regular',
       ringId: this._ringId,
@@ -1254,7 +1213,6 @@ export class SrpNode implements OrderedChannel {
     this.failed = [];
     this.failedToRecv = false;
     this.savedOld = null;
-    this.receivedFlg = true;
     this.retransQueue = new Deque<McastMessage>();
     this.inOperationalEnter = false;
     this.setState('OPERATIONAL', Reason.RecoveryDone);

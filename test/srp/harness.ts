@@ -147,6 +147,8 @@ export class World {
   /** Drops a packet copy when it returns true (targeted faults). */
   dropFilter: ((from: NodeId, to: NodeId, packet: Uint8Array) => boolean) | null = null;
   private readonly blocked = new Set<string>();
+  /** A paused node handles nothing until this time; its inputs wait, in order. */
+  private readonly pausedUntil = new Map<NodeId, number>();
   private readonly timerGen = new Map<string, number>();
   private readonly config: Partial<SrpConfig>;
   private readonly minLatency: number;
@@ -239,6 +241,18 @@ export class World {
     for (const x of a) for (const y of b) this.blocked.add(`${x}>${y}`).add(`${y}>${x}`);
   }
 
+  /** Freezes a node (a process pause): packets and timers queue up and run when it resumes. */
+  pause(id: NodeId, ms: number): void {
+    this.pausedUntil.set(id, Math.max(this.pausedUntil.get(id) ?? 0, this.now + ms));
+  }
+
+  /** Runs `input` now, or when the node resumes if it is paused. */
+  private atNode(id: NodeId, input: () => void): void {
+    const until = this.pausedUntil.get(id) ?? 0;
+    if (until > this.now) this.queue.push(until, () => this.atNode(id, input));
+    else input();
+  }
+
   /** Blocks traffic from one node to another only. */
   blockOneWay(from: NodeId, to: NodeId): void {
     if (from !== to) this.blocked.add(`${from}>${to}`);
@@ -272,11 +286,13 @@ export class World {
   private setTimer(inc: Incarnation, timer: number, delay: number): void {
     const gen = this.nextGen(inc, timer);
     const key = `${inc.node}/${inc.index}/${timer}`;
-    this.queue.push(this.now + delay, () => {
-      if (inc.ended || this.timerGen.get(key) !== gen) return;
-      inc.recorder.setTime(this.now);
-      inc.srp.timerExpired(this.now, timer);
-    });
+    this.queue.push(this.now + delay, () =>
+      this.atNode(inc.node, () => {
+        if (inc.ended || this.timerGen.get(key) !== gen) return;
+        inc.recorder.setTime(this.now);
+        inc.srp.timerExpired(this.now, timer);
+      }),
+    );
   }
 
   private send(from: Incarnation, to: NodeId, packet: Uint8Array): void {
@@ -289,12 +305,14 @@ export class World {
       if (this.dropFilter?.(from.node, target, packet)) continue;
       const delay = this.minLatency + this.rand() * (this.maxLatency - this.minLatency);
       const copy = packet.slice();
-      this.queue.push(this.now + delay, () => {
-        const inc = this.current.get(target);
-        if (!inc || inc.ended) return;
-        inc.recorder.setTime(this.now);
-        inc.srp.receive(this.now, from.node, copy);
-      });
+      this.queue.push(this.now + delay, () =>
+        this.atNode(target, () => {
+          const inc = this.current.get(target);
+          if (!inc || inc.ended) return;
+          inc.recorder.setTime(this.now);
+          inc.srp.receive(this.now, from.node, copy);
+        }),
+      );
     }
   }
 

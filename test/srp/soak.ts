@@ -11,6 +11,8 @@ export interface SoakOptions {
   maxLatency?: number;
   /** Also block single directions between random pairs. */
   asymmetric?: boolean;
+  /** Also freeze random nodes for 300..2300 ms (process pauses). */
+  pauses?: boolean;
 }
 
 /** A random run of crashes, restarts, leaves, partitions, heals and traffic, then a quiet end. */
@@ -37,6 +39,7 @@ export function soak(o: SoakOptions): World {
       );
     } else if (x < 0.5) w.heal();
     else if (x < 0.55 && o.asymmetric) w.blockOneWay(pick(nodes), pick(nodes));
+    else if (x < 0.62 && o.pauses && live.length > 0) w.pause(pick(live), 300 + r() * 2000);
     for (const id of w.live().map((i) => i.node)) {
       const k = Math.floor(r() * 6);
       for (let i = 0; i < k; i++) w.mcast(id, r() < 0.3 ? Guarantee.Safe : Guarantee.Agreed);
