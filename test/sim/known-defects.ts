@@ -14,19 +14,13 @@ export interface KnownFailure {
   readonly note: string;
 }
 
-export const KNOWN_SRP_FAILURES: readonly KnownFailure[] = [
-  {
-    seed: 66,
-    nodes: 4,
-    invariant: 'evs-same-set',
-    note:
-      'totem sim --seed 66 --nodes 4 --duration 1s --faults all: node 2 drops out of ring 1.13; ' +
-      'nodes 3 and 4 hold message seq 48 (from node 2), node 1 has aru = high = 47. All three ' +
-      'move together to 1.17, yet no node re-originates seq 48 in RECOVERY ("recovery_originate ' +
-      'count=0 lowRingAru=47 oldHigh=48"), and node 3 delivers it after the transitional ' +
-      'configuration while node 1 never does (received_flg / recovery of messages from a departed sender)',
-  },
-];
+/**
+ * Empty: with srp at 5b3484a every seed of the suite's sweep passes. Found and since fixed in
+ * srp: a recovery wrapper re-wrapped into another (its codec rejected the nesting; e.g. seed
+ * 100, 3 nodes), and an old-ring message from a departed sender that one member held was
+ * delivered by it but not re-originated in RECOVERY (EVS violation; seed 66, 4 nodes).
+ */
+export const KNOWN_SRP_FAILURES: readonly KnownFailure[] = [];
 
 export function knownFailure(f: FailedSeed): KnownFailure | undefined {
   return KNOWN_SRP_FAILURES.find(
