@@ -32,7 +32,7 @@ class UsageError extends Error {}
 
 const USAGE = `usage:
   totem sim [--seed N] [--nodes K] [--duration 60s] [--faults LIST] [--settle 10s]
-            [--rate MSGS_PER_S] [--core NAME] [--out DIR] [--json]
+            [--rate MSGS_PER_S] [--core NAME] [--slots RING_SLOTS] [--out DIR] [--json]
   totem sim --scenario NAME|list [--seed N] [--core NAME] [--out DIR] [--json]
   totem sim sweep --seeds A..B [--nodes K..L] [--duration 5s] [--faults LIST] [--keep-going] [--json]
 
@@ -100,6 +100,13 @@ export function parseDuration(text: string): number {
 
 function formatDuration(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}
+
+function parseRate(text: string): number {
+  const n = Number(text);
+  if (!(n >= 0 && n <= 100_000))
+    throw new UsageError('--rate must be messages per second per node, 0..100000');
+  return n;
 }
 
 function parseInt32(name: string, text: string, min: number, max: number): number {
@@ -189,7 +196,7 @@ function single(flags: Flags, io: SimIo, cores: ReadonlyMap<string, CoreMaker>):
     durationMs,
     faults,
     settleMs: settle === undefined ? undefined : parseDuration(settle),
-    workload: rate === undefined ? undefined : { ratePerNode: Number(rate) },
+    workload: rate === undefined ? undefined : { ratePerNode: parseRate(rate) },
     recorderSlots: slots === undefined ? 65536 : parseInt32('slots', slots, 16, 1 << 24),
   };
   const replay = replayCommand({

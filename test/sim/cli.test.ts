@@ -158,7 +158,13 @@ test('totem sim sweep runs a seed range and stops at the first failure with its 
 });
 
 test('bad usage exits 2 with a message', () => {
-  for (const args of [['--faults', 'bogus'], ['--duration', 'soon'], ['--frobnicate'], ['--core', 'nope']]) {
+  for (const args of [
+    ['--faults', 'bogus'],
+    ['--duration', 'soon'],
+    ['--frobnicate'],
+    ['--core', 'nope'],
+    ['--rate', 'lots'],
+  ]) {
     const io = capture();
     assert.equal(runSimCommand(args, io, cores), 2, args.join(' '));
     assert.match(io.stderr, /totem sim: /);
