@@ -46,6 +46,11 @@ export const COMMANDS: readonly Command[] = [
     load: () => import('./start-command.js'),
   },
   {
+    name: 'sim',
+    summary: 'deterministic simulation: seeds, faults, invariant checks, sweeps, scenarios',
+    load: () => import('./sim-command.js'),
+  },
+  {
     name: 'demo',
     summary: 'a short flight-recorder demonstration (what `npm start` runs for now)',
     load: () => import('./demo-command.js'),
