@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { Cpg, type CpgConfigurationChange, type CpgMember, type CpgMessage } from '../client/index.js';
-import { TotemError } from '../ipc/errors.js';
+import { ErrorCode, TotemError } from '../ipc/errors.js';
 import { defaultSocketPath } from '../ipc/paths.js';
 
 const USAGE = `usage: totem cpg <subcommand> [--socket PATH] ...
@@ -138,11 +138,27 @@ async function sendCommand(
   try {
     await cpg.join(group);
     await cpg.send(group, data, { guarantee: values.safe ? 'safe' : 'agreed' });
-    await cpg.leave(group);
+    await leaveWhenJoined(cpg, group);
   } finally {
     await cpg.close();
   }
   return 0;
+}
+
+/**
+ * The daemon refuses a leave with BUSY until the client's own join has gone round the ring;
+ * a send right after join gets there first, so the leave waits for it (bounded).
+ */
+async function leaveWhenJoined(cpg: Cpg, group: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await cpg.leave(group);
+      return;
+    } catch (err) {
+      if (!(err instanceof TotemError) || err.code !== ErrorCode.BUSY || attempt >= 200) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  }
 }
 
 async function groupsCommand(socket: string, values: Values): Promise<number> {
