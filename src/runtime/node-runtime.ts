@@ -326,13 +326,13 @@ export class NodeRuntime {
     if (deadline === this.ckptTimerAt && (deadline === undefined || this.ckptTimer !== undefined)) return;
     this.cancelCkptTimer();
     if (deadline === undefined) return;
-    const now = this.clock();
+    const now = this.ckptNow();
     const delay = deadline <= now ? CKPT_RECHECK_MS : Math.min(deadline - now, CKPT_MAX_TIMER_MS);
     this.ckptTimerAt = deadline;
     this.ckptTimer = setTimeout(() => {
       this.ckptTimer = undefined;
       this.ckptTimerAt = undefined;
-      this.input((t) => this.ckptService.tick(t));
+      this.input(() => this.ckptService.tick(this.ckptNow()));
     }, delay);
     this.ckptTimer.unref();
   }
@@ -483,9 +483,15 @@ export class NodeRuntime {
     return this.syncEngine;
   }
 
-  /** The driver's clock (ms), for bindings that must pass `now` to a service. */
-  now(): number {
-    return this.clock();
+  /**
+   * The checkpoint service's clock: wall time (ms since the epoch). Its times travel between
+   * nodes (the originator's time of a close, section expirations set by clients) and are
+   * compared by whichever node is in charge of expiry, so a per-process monotonic clock
+   * (performance.now(), 0 at each daemon's start) would not do. The checkpoint IPC binding
+   * must use this clock too.
+   */
+  ckptNow(): number {
+    return Date.now();
   }
 
   private cpgStatus(): CpgStatus {
