@@ -184,6 +184,16 @@ test('cpg clients on 3 daemons: one order, one membership; proc-down, node-down,
   );
   for (const a of apps) assert.deepEqual(a.messages, apps[0]!.messages);
 
+  // Every daemon ran its sync rounds (cpg and ckpt both registered) and serves clients.
+  for (const st of await c.statuses()) {
+    assert.ok(st.sync.roundsCompleted >= 1, JSON.stringify(st.sync));
+    assert.equal(st.sync.inProgress, false);
+    assert.equal(st.ipc.socket, c.layout.ipcSocket(st.nodeId));
+    assert.equal(st.ipc.connections, 1);
+    assert.deepEqual([st.cpg.groups, st.cpg.processes], [1, 3]);
+    assert.equal(st.ckpt.checkpoints, 0);
+  }
+
   for (const cpg of clients.splice(0)) await cpg.close();
   for (const n of c.nodes) assert.equal(await c.terminate(n), 'SIGTERM');
   const check = spawnSync(process.execPath, [MAIN, 'fplay', 'check', c.layout.ringDir], { encoding: 'utf8' });
