@@ -14,6 +14,7 @@ import { performance } from 'node:perf_hooks';
 import type { TotemConfig } from '../config/types.js';
 import { type Configuration, Guarantee, type Host, type NodeId, type OrderedListener } from '../core/io.js';
 import { IpcServer, type IpcServerStats } from '../ipc/server.js';
+import type { IpcService } from '../ipc/service.js';
 import { ProcessGroups } from '../pg/process-groups.js';
 import { EV } from '../recorder/events/index.js';
 import { installRecorderHooks, openProcessRing, type ProcessRing } from '../recorder/process-ring.js';
@@ -27,6 +28,7 @@ import { SyncEngine, type SyncEngineStats, syncOrderedListener } from '../sync/i
 import { envelopeFromConfig, transportOptionsFromConfig } from '../transport/from-config.js';
 import { Partition } from '../transport/partition.js';
 import { UdpTransport } from '../transport/udp-transport.js';
+import { GuardedService } from './guarded-service.js';
 import { LoadGroup, type LoadStatus } from './load-group.js';
 import type { Logger } from './logger.js';
 import { GUARD_REASONS, MembershipGuard } from './membership-guard.js';
@@ -270,7 +272,7 @@ export class NodeRuntime {
       },
       afterInput: () => this.afterClientInput(),
     });
-    this.ipcServer.register(new CpgIpcService(this.cpgService));
+    this.ipcServer.register(this.guarded(new CpgIpcService(this.cpgService)));
     const addr = this.transport.address();
     this.log.notice(
       'MAIN',
@@ -464,10 +466,26 @@ export class NodeRuntime {
     };
   }
 
-  /** The client IPC server: services register their bindings here. */
+  /** The client IPC server (its stats, its socket path). */
   get ipc(): IpcServer {
     if (!this.ipcServer) throw new Error('the IPC server is not open');
     return this.ipcServer;
+  }
+
+  /**
+   * Registers a service's IPC binding, with the runtime's fault handling around it (a throw
+   * from the service stops the node as a throw from any input does).
+   */
+  registerIpcService(service: IpcService): void {
+    this.ipc.register(this.guarded(service));
+  }
+
+  private guarded(service: IpcService): GuardedService {
+    return new GuardedService(
+      service,
+      () => !this.fatal && !this.stopped,
+      (err) => this.fail(err),
+    );
   }
 
   get cpg(): CpgService {
