@@ -106,16 +106,21 @@ async function joinCommand(socket: string, group: string, values: Values): Promi
   cpg.on('reconnect', (r) =>
     process.stderr.write(`totem cpg: reconnected; joined ${r.groups.join(', ') || 'nothing'} again\n`),
   );
-  const messages = cpg.messages(group, { signal: stop.signal });
-  await cpg.join(group);
+  // Messages are printed from the same event stream as the changes, so the output shows them
+  // interleaved in the order the group delivered them.
   let seen = 0;
-  try {
-    for await (const m of messages) {
+  const finished = new Promise<void>((resolve, reject) => {
+    stop.signal.addEventListener('abort', () => resolve(), { once: true });
+    cpg.on('close', (err) => (err && !stop.signal.aborted ? reject(err) : resolve()));
+    cpg.on('message', (m) => {
+      if (m.group !== group || seen >= limit) return;
       out(json ? JSON.stringify(messageJson(m)) : formatMessage(m));
-      if (++seen >= limit) break;
-    }
-  } catch (err) {
-    if (!stop.signal.aborted) throw err;
+      if (++seen >= limit) resolve();
+    });
+  });
+  try {
+    await cpg.join(group);
+    await finished;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
