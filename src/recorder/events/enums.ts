@@ -35,6 +35,8 @@ export const ENUMS: Readonly<Record<string, readonly string[]>> = {
     'ignored',
     'not-recoverable',
     'not-for-me',
+    'too-many-members',
+    'ring-seq-exhausted',
   ],
   srpRange: [
     'rtr-beyond-seq',
@@ -42,6 +44,7 @@ export const ENUMS: Readonly<Record<string, readonly string[]>> = {
     'holes-exceed-queue',
     'token-seq-exceeds-queue',
     'recovery-range',
+    'ring-seq-exhausted',
   ],
   decodeError: [
     'truncated',
