@@ -37,6 +37,8 @@ export const ENUMS: Readonly<Record<string, readonly string[]>> = {
     'ignored',
     'not-recoverable',
     'not-for-me',
+    'too-many-members',
+    'ring-seq-exhausted',
   ],
   srpRange: [
     'rtr-beyond-seq',
@@ -44,6 +46,7 @@ export const ENUMS: Readonly<Record<string, readonly string[]>> = {
     'holes-exceed-queue',
     'token-seq-exceeds-queue',
     'recovery-range',
+    'ring-seq-exhausted',
   ],
   decodeError: DECODE_ERROR_CODES,
   pgFlush: ['full', 'token', 'count-bound', 'bytes-bound', 'guarantee-switch'],
