@@ -10,6 +10,7 @@ const BENCHES: Record<string, string> = {
   recorder: 'recorder/recorder-bench.js',
   pg: 'pg/pg-bench.js',
   cpg: 'cpg/cpg-bench.js',
+  'daemon-cpg': 'cpg/daemon-cpg-bench.js',
   transport: 'transport/crypto-bench.js',
   ckpt: 'ckpt/ckpt-bench.js',
   srp: 'srp-throughput.js',

@@ -99,7 +99,9 @@ async function up(
   });
   for (const n of layout.nodes) {
     const pid = startNode(layout, n);
-    process.stdout.write(`node ${n}: pid ${pid}, 127.0.0.1:${basePort + n - 1}, log ${layout.logFile(n)}\n`);
+    process.stdout.write(
+      `node ${n}: pid ${pid}, 127.0.0.1:${basePort + n - 1}, log ${layout.logFile(n)}, ipc ${layout.ipcSocket(n)}\n`,
+    );
   }
   if (parsed.values['no-wait']) return 0;
   const bound = 5000 + 3 * token * 1.2 + 200 * size;
@@ -114,7 +116,9 @@ async function up(
   const r = ring[0]!.ringId;
   process.stdout.write(
     `ring ${r.rep}/${r.seq} formed with members [${layout.nodes.join(' ')}]\n` +
-      `status: totem status -c ${layout.configFile(1)}\nstop:   totem cluster down --dir ${layout.dir}\n`,
+      `status: totem status -c ${layout.configFile(1)}\n` +
+      `cpg:    totem cpg --socket ${layout.ipcSocket(1)} groups\n` +
+      `stop:   totem cluster down --dir ${layout.dir}\n`,
   );
   return 0;
 }

@@ -46,6 +46,16 @@ export const COMMANDS: readonly Command[] = [
     load: () => import('./ckpt-command.js'),
   },
   {
+    name: 'start',
+    summary: 'the main job: a local cluster with a message load and a live view (npm start)',
+    load: () => import('./start-command.js'),
+  },
+  {
+    name: 'sim',
+    summary: 'deterministic simulation: seeds, faults, invariant checks, sweeps, scenarios',
+    load: () => import('./sim-command.js'),
+  },
+  {
     name: 'demo',
     summary: 'a short flight-recorder demonstration (what `npm start` runs for now)',
     load: () => import('./demo-command.js'),

@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { Cpg, type CpgConfigurationChange, type CpgMember, type CpgMessage } from '../client/index.js';
-import { TotemError } from '../ipc/errors.js';
+import { ErrorCode, TotemError } from '../ipc/errors.js';
 import { defaultSocketPath } from '../ipc/paths.js';
 
 const USAGE = `usage: totem cpg <subcommand> [--socket PATH] ...
@@ -106,16 +106,21 @@ async function joinCommand(socket: string, group: string, values: Values): Promi
   cpg.on('reconnect', (r) =>
     process.stderr.write(`totem cpg: reconnected; joined ${r.groups.join(', ') || 'nothing'} again\n`),
   );
-  const messages = cpg.messages(group, { signal: stop.signal });
-  await cpg.join(group);
+  // Messages are printed from the same event stream as the changes, so the output shows them
+  // interleaved in the order the group delivered them.
   let seen = 0;
-  try {
-    for await (const m of messages) {
+  const finished = new Promise<void>((resolve, reject) => {
+    stop.signal.addEventListener('abort', () => resolve(), { once: true });
+    cpg.on('close', (err) => (err && !stop.signal.aborted ? reject(err) : resolve()));
+    cpg.on('message', (m) => {
+      if (m.group !== group || seen >= limit) return;
       out(json ? JSON.stringify(messageJson(m)) : formatMessage(m));
-      if (++seen >= limit) break;
-    }
-  } catch (err) {
-    if (!stop.signal.aborted) throw err;
+      if (++seen >= limit) resolve();
+    });
+  });
+  try {
+    await cpg.join(group);
+    await finished;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -138,11 +143,27 @@ async function sendCommand(
   try {
     await cpg.join(group);
     await cpg.send(group, data, { guarantee: values.safe ? 'safe' : 'agreed' });
-    await cpg.leave(group);
+    await leaveWhenJoined(cpg, group);
   } finally {
     await cpg.close();
   }
   return 0;
+}
+
+/**
+ * The daemon refuses a leave with BUSY until the client's own join has gone round the ring;
+ * a send right after join gets there first, so the leave waits for it (bounded).
+ */
+async function leaveWhenJoined(cpg: Cpg, group: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await cpg.leave(group);
+      return;
+    } catch (err) {
+      if (!(err instanceof TotemError) || err.code !== ErrorCode.BUSY || attempt >= 200) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  }
 }
 
 async function groupsCommand(socket: string, values: Values): Promise<number> {

@@ -125,6 +125,10 @@ export function formatStatus(s: NodeStatus): string {
       `${t.sendErrors ? `, send errors ${t.sendErrors}` : ''}`,
     `  test load: sent ${s.load.sent}, queued ${s.load.queued}, delivered ${s.load.delivered} ` +
       `(hash ${s.load.hash.slice(0, 16)}), this ring ${s.load.ringDelivered} (hash ${s.load.ringHash.slice(0, 16)})`,
+    `  clients: ipc ${s.ipc.socket}, ${s.ipc.connections} connected; ` +
+      `cpg ${s.cpg.groups} group(s), ${s.cpg.processes} process(es); ` +
+      `sync rounds ${s.sync.roundsCompleted} completed, ${s.sync.roundsAborted} aborted; ` +
+      `ckpt ${s.ckpt.checkpoints} checkpoint(s), ${s.ckpt.openHandles} open`,
     `  recorder: ${s.recorder.path}`,
   ];
   if (s.partition) lines.push(`  TEST PARTITION: ${JSON.stringify(s.partition)}`);

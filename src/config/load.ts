@@ -6,6 +6,7 @@
  * warning returned with the result, never silently dropped.
  */
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { ConfigError, type ConfigWarning, warning } from './config-error.js';
 import { type ConfItem, type ConfSection, parseSyntax } from './syntax.js';
 import { resolveTimings, TIMING_KEYS, type TimingInput, timingProblems } from './timings.js';
@@ -684,6 +685,10 @@ function readRuntime(ctx: Context, sec: Section | undefined, system: Section | u
   };
   const sendBuffer = runtime.read('send_buffer', buffer) ?? CONFIG_DEFAULTS.sendBuffer;
   const recvBuffer = runtime.read('recv_buffer', buffer) ?? CONFIG_DEFAULTS.recvBuffer;
+  const ipcSocket = runtime.read('ipc_socket', readAbsolutePath) ?? join(runDir, 'totem.sock');
+  const id = (t: string): Reading<number> => readInt(t, { allowZero: true, max: 0x7fff_ffff });
+  const ipcUid = runtime.read('ipc_uid', id);
+  const ipcGid = runtime.read('ipc_gid', id);
   runtime.finish();
   if (system) {
     const systemStateItem = system.item('state_dir');
@@ -707,5 +712,13 @@ function readRuntime(ctx: Context, sec: Section | undefined, system: Section | u
       ]),
     });
   }
-  return { stateDir: stateDir ?? CONFIG_DEFAULTS.stateDir, runDir, sendBuffer, recvBuffer };
+  return {
+    stateDir: stateDir ?? CONFIG_DEFAULTS.stateDir,
+    runDir,
+    sendBuffer,
+    recvBuffer,
+    ipcSocket,
+    ...(ipcUid === undefined ? {} : { ipcUid }),
+    ...(ipcGid === undefined ? {} : { ipcGid }),
+  };
 }

@@ -87,6 +87,11 @@ export interface RuntimeConfig {
   /** SO_SNDBUF / SO_RCVBUF requested for the totem socket(s), bytes. */
   readonly sendBuffer: number;
   readonly recvBuffer: number;
+  /** The client IPC socket (default run_dir/totem.sock). */
+  readonly ipcSocket: string;
+  /** Owner and group given to the IPC socket (default: the daemon's own). */
+  readonly ipcUid?: number;
+  readonly ipcGid?: number;
 }
 
 export interface TotemConfig {

@@ -53,6 +53,8 @@ export interface ClusterLayout {
   outFile(node: NodeId): string;
   pidFile(node: NodeId): string;
   socket(node: NodeId): string;
+  /** The node's client IPC socket (`totem cpg --socket`, the Cpg library). */
+  ipcSocket(node: NodeId): string;
 }
 
 /** The longest unix socket path Linux accepts is 107 bytes. */
@@ -73,6 +75,7 @@ export function clusterLayout(dir: string, size: number): ClusterLayout {
     outFile: (n) => join(abs, `node-${n}.out`),
     pidFile: (n) => join(abs, `node-${n}.pid`),
     socket: (n) => join(runDir, `totem-${n}.sock`),
+    ipcSocket: (n) => join(runDir, `ipc-${n}.sock`),
   };
   if (Buffer.byteLength(layout.socket(size)) > MAX_SOCKET_PATH)
     throw new RangeError(`${abs} is too deep for a unix socket path; choose a shorter --dir`);
@@ -101,7 +104,7 @@ export function clusterConfigText(spec: ClusterSpec, node: NodeId): string {
     `totem {\n${totem.map((t) => `    ${t}`).join('\n')}\n}`,
     `nodelist {\n${nodes.join('\n')}\n}`,
     `logging {\n    to_stderr: no\n    to_logfile: yes\n    logfile: ${l.logFile(node)}\n    timestamp: hires\n    debug: ${spec.debug ?? 'off'}\n}`,
-    `runtime {\n    state_dir: ${l.stateDir}\n    run_dir: ${l.runDir}\n}`,
+    `runtime {\n    state_dir: ${l.stateDir}\n    run_dir: ${l.runDir}\n    ipc_socket: ${l.ipcSocket(node)}\n}`,
     '',
   ].join('\n\n');
 }

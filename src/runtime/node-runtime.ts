@@ -9,17 +9,26 @@
  * fatal (the daemon exits); bad packets never get that far (decoders count and drop them).
  */
 import { mkdirSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { TotemConfig } from '../config/types.js';
 import { type Configuration, Guarantee, type Host, type NodeId, type OrderedListener } from '../core/io.js';
+import { IpcServer, type IpcServerStats } from '../ipc/server.js';
+import type { IpcService } from '../ipc/service.js';
 import { ProcessGroups } from '../pg/process-groups.js';
 import { EV } from '../recorder/events/index.js';
 import { installRecorderHooks, openProcessRing, type ProcessRing } from '../recorder/process-ring.js';
 import type { Recorder } from '../recorder/recorder.js';
+import { CkptService, type CkptServiceStats } from '../services/ckpt/index.js';
+import type { CkptReply } from '../services/ckpt/types.js';
+import { CpgService } from '../services/cpg/cpg-service.js';
+import { CpgIpcService } from '../services/cpg/ipc-binding.js';
 import { SrpNode, type SrpState } from '../srp/srp-node.js';
+import { SyncEngine, type SyncEngineStats, syncOrderedListener } from '../sync/index.js';
 import { envelopeFromConfig, transportOptionsFromConfig } from '../transport/from-config.js';
 import { Partition } from '../transport/partition.js';
 import { UdpTransport } from '../transport/udp-transport.js';
+import { GuardedService } from './guarded-service.js';
 import { LoadGroup, type LoadStatus } from './load-group.js';
 import type { Logger } from './logger.js';
 import { GUARD_REASONS, MembershipGuard } from './membership-guard.js';
@@ -27,6 +36,11 @@ import { type NodePaths, nodePaths } from './paths.js';
 import { RingSeqStore } from './ring-seq-store.js';
 import { srpConfigFromTotem } from './srp-config.js';
 import { RealTimers } from './timers.js';
+
+/** A checkpoint deadline already due but not acted on (another node expires, or sync runs): look again then. */
+const CKPT_RECHECK_MS = 250;
+/** setTimeout takes at most 2^31−1 ms; far deadlines are re-evaluated after this long. */
+const CKPT_MAX_TIMER_MS = 3_600_000;
 
 const STATE_INDEX: Record<SrpState, number> = { OPERATIONAL: 0, GATHER: 1, COMMIT: 2, RECOVERY: 3 };
 
@@ -69,10 +83,29 @@ export interface NodeStatus {
   readonly transport: ReturnType<UdpTransport['stats']>;
   readonly pg: ProcessGroups['stats'];
   readonly load: LoadStatus;
+  readonly ipc: IpcStatus;
+  readonly sync: SyncEngineStats & { readonly inProgress: boolean };
+  readonly cpg: CpgStatus;
+  readonly ckpt: CkptServiceStats & { readonly checkpoints: number; readonly openHandles: number };
   readonly recorder: { readonly path: string; readonly mapped: boolean };
   readonly ringSeqFile: string;
   readonly partition: readonly (readonly NodeId[])[] | null;
   readonly timings: { readonly token: number; readonly consensus: number; readonly join: number };
+}
+
+export interface IpcStatus {
+  /** The client IPC socket (`totem cpg --socket`, the Cpg and checkpoint libraries). */
+  readonly socket: string;
+  readonly connections: number;
+  readonly stats: IpcServerStats;
+}
+
+export interface CpgStatus {
+  readonly groups: number;
+  /** Processes in all groups, cluster-wide, as this node sees them. */
+  readonly processes: number;
+  readonly deferred: number;
+  readonly syncInProgress: boolean;
 }
 
 export class NodeRuntime {
@@ -91,6 +124,17 @@ export class NodeRuntime {
   private srp!: SrpNode;
   private pg!: ProcessGroups;
   private load!: LoadGroup;
+  private syncEngine!: SyncEngine;
+  private cpgService!: CpgService;
+  private ckptService!: CkptService;
+  private ipcServer: IpcServer | undefined;
+  /**
+   * Where the checkpoint service's replies go: the checkpoint IPC binding sets it when it is
+   * registered (`runtime.ipc.register(new CkptIpcService(runtime.ckpt, ...))`).
+   */
+  ckptReplies: ((reply: CkptReply) => void) | undefined;
+  private ckptTimer: NodeJS.Timeout | undefined;
+  private ckptTimerAt: number | undefined;
   private readonly partition: Partition | undefined;
   private guard!: MembershipGuard;
   private partitionGroups: NodeId[][] | null = null;
@@ -134,6 +178,8 @@ export class NodeRuntime {
       await rt.open();
     } catch (err) {
       rt.timers.cancelAll();
+      rt.cancelCkptTimer();
+      await rt.ipcServer?.close();
       await rt.transport?.close();
       rt.removeHooks();
       rt.ring.close('start failed');
@@ -170,17 +216,20 @@ export class NodeRuntime {
       cancelTimer: (timer) => this.timers.cancel(timer),
       persistRingSeq: (seq) => this.persistRingSeq(seq),
     };
-    // pg is the listener, but srp must exist before pg can use it as its channel.
+    // pg (behind the sync engine) is the listener, but srp must exist before pg can use it
+    // as its channel: the listener forwards to one built once pg exists.
+    let ordered!: OrderedListener;
     const listener: OrderedListener = {
       deliver: (sender, payload, guarantee, ringId, seq) =>
-        this.pg.deliver(sender, payload, guarantee, ringId, seq),
+        ordered.deliver(sender, payload, guarantee, ringId, seq),
       configurationChange: (conf) => {
         this.onConfiguration(conf);
-        this.pg.configurationChange(conf);
+        ordered.configurationChange(conf);
       },
       tokenVisit: () => {
         this.load.pump();
-        this.pg.tokenVisit();
+        this.cpgService.pump();
+        ordered.tokenVisit();
       },
     };
     this.srp = new SrpNode({
@@ -193,6 +242,37 @@ export class NodeRuntime {
     });
     this.pg = new ProcessGroups({ channel: this.srp, recorder: this.recorder, nodeId: this.nodeId });
     this.load = new LoadGroup(this.pg, this.nodeId);
+    this.syncEngine = new SyncEngine({ pg: this.pg, recorder: this.recorder, nodeId: this.nodeId });
+    ordered = syncOrderedListener(this.pg, this.syncEngine);
+    this.cpgService = new CpgService({ pg: this.pg, recorder: this.recorder, nodeId: this.nodeId });
+    this.syncEngine.register(this.cpgService);
+    this.ckptService = new CkptService({
+      pg: this.pg,
+      recorder: this.recorder,
+      nodeId: this.nodeId,
+      sync: this.syncEngine,
+      onReply: (reply) => this.ckptReplies?.(reply),
+      // Checkpoint ids made by this run differ from those of earlier runs of the node.
+      incarnation: Math.floor(Date.now() / 1000) >>> 0,
+    });
+    this.syncEngine.register(this.ckptService);
+    const ipcSocket = this.config.runtime.ipcSocket;
+    this.ipcServer = await IpcServer.listen({
+      dir: dirname(ipcSocket),
+      socketName: basename(ipcSocket),
+      mode: 0o770,
+      ...(this.config.runtime.ipcUid === undefined ? {} : { uid: this.config.runtime.ipcUid }),
+      ...(this.config.runtime.ipcGid === undefined ? {} : { gid: this.config.runtime.ipcGid }),
+      recorder: this.recorder,
+      nodeId: this.nodeId,
+      // Client input is an input like any other: its time is the time timers are armed from.
+      clock: () => {
+        this.inputNow = this.clock();
+        return this.inputNow;
+      },
+      afterInput: () => this.afterClientInput(),
+    });
+    this.ipcServer.register(this.guarded(new CpgIpcService(this.cpgService)));
     const addr = this.transport.address();
     this.log.notice(
       'MAIN',
@@ -201,6 +281,7 @@ export class NodeRuntime {
         `token ${srpConfig.token} ms, consensus ${srpConfig.consensus} ms; last ring seq ${persisted}; ` +
         `recorder ${this.ring.path}`,
     );
+    this.log.notice('MAIN', `client IPC socket ${ipcSocket}`);
     if (this.partition)
       this.log.warning('MAIN', 'test-only partition control is enabled (TOTEM_TEST_PARTITION)');
     this.input((now) => {
@@ -221,6 +302,17 @@ export class NodeRuntime {
       this.fail(err);
       return;
     }
+    this.afterCore();
+  }
+
+  /** Client requests ran outside input() (the IPC server calls the services directly). */
+  private afterClientInput(): void {
+    if (this.fatal || this.stopped) return;
+    this.afterCore();
+  }
+
+  private afterCore(): void {
+    this.armCkptTimer();
     const state = this.srp.state;
     if (state !== this.lastState) {
       this.lastState = state;
@@ -230,6 +322,29 @@ export class NodeRuntime {
     }
   }
 
+  /** One real timer for the checkpoint service's retention and section expiries. */
+  private armCkptTimer(): void {
+    const deadline = this.ckptService.nextDeadline();
+    if (deadline === this.ckptTimerAt && (deadline === undefined || this.ckptTimer !== undefined)) return;
+    this.cancelCkptTimer();
+    if (deadline === undefined) return;
+    const now = this.ckptNow();
+    const delay = deadline <= now ? CKPT_RECHECK_MS : Math.min(deadline - now, CKPT_MAX_TIMER_MS);
+    this.ckptTimerAt = deadline;
+    this.ckptTimer = setTimeout(() => {
+      this.ckptTimer = undefined;
+      this.ckptTimerAt = undefined;
+      this.input(() => this.ckptService.tick(this.ckptNow()));
+    }, delay);
+    this.ckptTimer.unref();
+  }
+
+  private cancelCkptTimer(): void {
+    if (this.ckptTimer !== undefined) clearTimeout(this.ckptTimer);
+    this.ckptTimer = undefined;
+    this.ckptTimerAt = undefined;
+  }
+
   private fail(err: unknown): void {
     this.fatal = true;
     const text = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
@@ -237,6 +352,7 @@ export class NodeRuntime {
     this.ring.flush();
     this.log.error('MAIN', `internal error, node stops: ${err instanceof Error ? err.stack : text}`);
     this.timers.cancelAll();
+    this.cancelCkptTimer();
     this.onFatal(err);
   }
 
@@ -327,6 +443,18 @@ export class NodeRuntime {
       transport: this.transport.stats(),
       pg: { ...this.pg.stats },
       load: this.load.status(),
+      ipc: {
+        socket: this.config.runtime.ipcSocket,
+        connections: this.ipcServer?.connectionCount ?? 0,
+        stats: this.ipcServer?.stats ?? { accepted: 0, closedByReason: {}, requests: 0, eventsPushed: 0 },
+      },
+      sync: { ...this.syncEngine.stats, inProgress: this.syncEngine.inProgress },
+      cpg: this.cpgStatus(),
+      ckpt: {
+        ...this.ckptService.stats,
+        checkpoints: this.ckptService.database.byId.size,
+        openHandles: this.ckptService.openHandles,
+      },
       recorder: { path: this.ring.path, mapped: this.ring.mapped },
       ringSeqFile: this.store.path,
       partition: this.partitionGroups,
@@ -338,6 +466,62 @@ export class NodeRuntime {
     };
   }
 
+  /** The client IPC server (its stats, its socket path). */
+  get ipc(): IpcServer {
+    if (!this.ipcServer) throw new Error('the IPC server is not open');
+    return this.ipcServer;
+  }
+
+  /**
+   * Registers a service's IPC binding, with the runtime's fault handling around it (a throw
+   * from the service stops the node as a throw from any input does).
+   */
+  registerIpcService(service: IpcService): void {
+    this.ipc.register(this.guarded(service));
+  }
+
+  private guarded(service: IpcService): GuardedService {
+    return new GuardedService(
+      service,
+      () => !this.fatal && !this.stopped,
+      (err) => this.fail(err),
+    );
+  }
+
+  get cpg(): CpgService {
+    return this.cpgService;
+  }
+
+  /** The checkpoint service; its IPC binding calls request/clientGone and sets `ckptReplies`. */
+  get ckpt(): CkptService {
+    return this.ckptService;
+  }
+
+  get sync(): SyncEngine {
+    return this.syncEngine;
+  }
+
+  /**
+   * The checkpoint service's clock: wall time (ms since the epoch). Its times travel between
+   * nodes (the originator's time of a close, section expirations set by clients) and are
+   * compared by whichever node is in charge of expiry, so a per-process monotonic clock
+   * (performance.now(), 0 at each daemon's start) would not do. The checkpoint IPC binding
+   * must use this clock too.
+   */
+  ckptNow(): number {
+    return Date.now();
+  }
+
+  private cpgStatus(): CpgStatus {
+    const groups = this.cpgService.groups();
+    return {
+      groups: groups.length,
+      processes: groups.reduce((n, g) => n + g.members.length, 0),
+      deferred: this.cpgService.deferredCount,
+      syncInProgress: this.cpgService.syncInProgress,
+    };
+  }
+
   /**
    * Graceful leave: the others see this node's leave join and re-form at once instead of
    * waiting for the token to be lost. `lingerMs` lets the datagrams leave before the
@@ -345,6 +529,7 @@ export class NodeRuntime {
    */
   async leave(lingerMs = 100): Promise<void> {
     if (!this.stopped && !this.fatal) {
+      await this.ipcServer?.close();
       this.input((now) => this.srp.leave(now));
       this.log.notice('MAIN', `node ${this.nodeId} leaves the ring`);
       await new Promise((resolve) => setTimeout(resolve, lingerMs));
@@ -355,8 +540,13 @@ export class NodeRuntime {
   /** Stops without telling anyone (the others will notice by timeout). */
   async close(reason: string): Promise<void> {
     if (this.stopped) return;
+    // Clients hear the daemon is going first (their groups see them leave while srp still runs).
+    await this.ipcServer?.close();
+    if (this.stopped) return;
     this.stopped = true;
     this.timers.cancelAll();
+    this.cancelCkptTimer();
+    this.cpgService.dispose();
     this.recorder.setTime(this.clock());
     this.recorder.rec(EV.RUNTIME_STOP, this.recorder.intern(reason));
     await this.transport.close();

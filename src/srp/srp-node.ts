@@ -20,6 +20,7 @@ import {
   type CommitTokenMessage,
   type JoinMessage,
   type McastMessage,
+  MEMBERS_MAX,
   type MergeDetectMessage,
   MessageType,
   RTR_ENTRIES_MAX,
@@ -29,7 +30,7 @@ import {
   type TokenMessage,
 } from './messages.js';
 import { setEqual, setHas, setMinus, setSubset, setUnion } from './node-set.js';
-import { ringIdEqual, ringSeqLow } from './ring-id.js';
+import { RING_SEQ_MAX, RING_SEQ_STEP, ringIdEqual, ringSeqHigh, ringSeqLow } from './ring-id.js';
 import { RingState, type StoredMessage } from './ring-state.js';
 import { seqAdd, seqDiff, seqGt, seqLt, seqLte, seqMax, seqMin } from './seq.js';
 import { DROP_REASON_NAMES, DropReason, newStats, type SrpStats } from './stats.js';
@@ -65,6 +66,8 @@ export const RangeViolation = {
   HolesExceedQueue: 2,
   TokenSeqExceedsQueue: 3,
   RecoveryRange: 4,
+  /** The next ring seq would pass RING_SEQ_MAX: no ring is formed (a: low, b: high bits of the seq). */
+  RingSeqExhausted: 5,
 } as const;
 export type RangeViolation = (typeof RangeViolation)[keyof typeof RangeViolation];
 
@@ -186,7 +189,10 @@ export class SrpNode implements OrderedChannel {
     this.codec = opts.codec ?? totemCodec;
     this.maxPayload = this.config.netMtu - IP_UDP_OVERHEAD - 2 * this.codec.mcastOverhead;
     const persisted = opts.persistedRingSeq ?? 0;
-    invariant(Number.isSafeInteger(persisted) && persisted >= 0, 'persisted ring seq is a safe integer');
+    invariant(
+      Number.isSafeInteger(persisted) && persisted >= 0 && persisted <= RING_SEQ_MAX,
+      'persisted ring seq is an integer in 0..RING_SEQ_MAX',
+    );
     // A restarted node must not reuse the id of a ring it was in, so it starts one past it.
     this._ringId = { rep: this.nodeId, seq: persisted + 1 };
     this.oldRingId = this._ringId;
@@ -391,6 +397,10 @@ export class SrpNode implements OrderedChannel {
         return;
       }
       if ((this._state === 'OPERATIONAL' || this._state === 'GATHER') && !setHas(this.proc, from)) {
+        if (!this.membershipFits([from])) {
+          this.drop(DropReason.TooManyMembers, from, MessageType.Mcast, m.ringId.rep);
+          return;
+        }
         this.proc = setUnion(this.proc, [from]);
         this.gatherEnter(Reason.ForeignMessage);
       }
@@ -769,6 +779,10 @@ export class SrpNode implements OrderedChannel {
     this.rec.rec(EV.SRP_MERGE_DETECT_RX, m.sender, m.ringId.rep, ringSeqLow(m.ringId));
     if (ringIdEqual(m.ringId, this._ringId)) return;
     if ((this._state === 'OPERATIONAL' || this._state === 'GATHER') && !setHas(this.proc, m.sender)) {
+      if (!this.membershipFits([m.sender])) {
+        this.drop(DropReason.TooManyMembers, m.sender, MessageType.MergeDetect, this.proc.length);
+        return;
+      }
       this.proc = setUnion(this.proc, [m.sender]);
       this.gatherEnter(Reason.MergeDetect);
       return;
@@ -822,7 +836,17 @@ export class SrpNode implements OrderedChannel {
     this.checkAgreement();
   }
 
+  /**
+   * Whether proc ∪ failed stays within MEMBERS_MAX once `ids` are added: a join must carry both
+   * sets, so a node that adopted more ids than that could send no join at all. A legitimate
+   * cluster never comes near the bound; ids beyond it are refused where they would enter.
+   */
+  private membershipFits(ids: readonly NodeId[]): boolean {
+    return setUnion(setUnion(this.proc, this.failed), ids).length <= MEMBERS_MAX;
+  }
+
   private sendJoin(leave: boolean): void {
+    invariant(this.membershipFits([]), 'proc ∪ failed fits in a join');
     const join: JoinMessage = {
       type: MessageType.Join,
       sender: this.nodeId,
@@ -843,6 +867,22 @@ export class SrpNode implements OrderedChannel {
 
   private onJoin(j: JoinMessage): void {
     this.rec.rec(EV.SRP_JOIN_RX, j.sender, j.procList.length, j.failedList.length, j.ringSeq % 0x100000000);
+    if (j.ringSeq > RING_SEQ_MAX) {
+      this.drop(DropReason.RingSeqExhausted, j.sender, MessageType.Join, ringSeqHigh(j.ringSeq));
+      return;
+    }
+    // Checked against everything the join could add, before anything is adopted: a refused join
+    // changes nothing. mergeJoinSets may adopt less (not a foreign ring's failed list), so this
+    // errs on the side of refusing, which no cluster of at most MEMBERS_MAX nodes ever meets.
+    if (!this.membershipFits(setUnion(setUnion(j.procList, j.failedList), [j.sender]))) {
+      this.drop(
+        DropReason.TooManyMembers,
+        j.sender,
+        MessageType.Join,
+        j.procList.length + j.failedList.length,
+      );
+      return;
+    }
     if (j.ringSeq > this.tokenRingIdSeq) this.tokenRingIdSeq = j.ringSeq;
     switch (this._state) {
       case 'OPERATIONAL':
@@ -943,7 +983,20 @@ export class SrpNode implements OrderedChannel {
   private createCommitToken(): void {
     const members = setMinus(this.proc, this.failed);
     invariant(members[0] === this.nodeId, 'the representative is the lowest node of the new ring');
-    const ringId: RingId = { rep: this.nodeId, seq: Math.max(this.tokenRingIdSeq, this._ringId.seq) + 4 };
+    const seq = Math.max(this.tokenRingIdSeq, this._ringId.seq) + RING_SEQ_STEP;
+    if (seq > RING_SEQ_MAX) {
+      // Only reachable once every ring seq up to RING_SEQ_MAX was used: stay in GATHER.
+      this.stats.rangeViolations++;
+      this.rec.rec(
+        EV.SRP_RANGE_VIOLATION,
+        RangeViolation.RingSeqExhausted,
+        seq % 0x100000000,
+        ringSeqHigh(seq),
+        0,
+      );
+      return;
+    }
+    const ringId: RingId = { rep: this.nodeId, seq };
     const empty: CommitEntry = { ringId: { rep: 0, seq: 0 }, aru: 0, highDelivered: 0, receivedFlg: false };
     const ct: CommitTokenMessage = {
       type: MessageType.CommitToken,
@@ -961,6 +1014,10 @@ export class SrpNode implements OrderedChannel {
 
   private onCommitToken(ct: CommitTokenMessage): void {
     this.rec.rec(EV.SRP_COMMIT_RX, ct.sender, ct.tokenSeq, ct.membIndex, ringSeqLow(ct.ringId));
+    if (ct.ringId.seq > RING_SEQ_MAX) {
+      this.drop(DropReason.RingSeqExhausted, ct.sender, MessageType.CommitToken, ringSeqHigh(ct.ringId.seq));
+      return;
+    }
     const n = ct.members.length;
     switch (this._state) {
       case 'GATHER':

@@ -10,6 +10,10 @@ export const DropReason = {
   Ignored: 7,
   NotRecoverable: 8,
   NotForMe: 9,
+  /** Adopting the ids it names would grow proc ∪ failed beyond MEMBERS_MAX (no join could carry them). */
+  TooManyMembers: 10,
+  /** Its ring seq is above RING_SEQ_MAX: no safe ring id would follow it. */
+  RingSeqExhausted: 11,
 } as const;
 export type DropReason = (typeof DropReason)[keyof typeof DropReason];
 
@@ -24,6 +28,8 @@ export const DROP_REASON_NAMES = [
   'ignored',
   'not-recoverable',
   'not-for-me',
+  'too-many-members',
+  'ring-seq-exhausted',
 ] as const;
 
 export interface SrpStats {

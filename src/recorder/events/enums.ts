@@ -1,3 +1,5 @@
+import { DECODE_ERROR_CODES } from '../../wire/decode-error.js';
+
 /**
  * Names for enum-kind arguments (`e:NAME`). Append only: an index, once given, keeps its
  * meaning so that old rings still decode.
@@ -35,6 +37,8 @@ export const ENUMS: Readonly<Record<string, readonly string[]>> = {
     'ignored',
     'not-recoverable',
     'not-for-me',
+    'too-many-members',
+    'ring-seq-exhausted',
   ],
   srpRange: [
     'rtr-beyond-seq',
@@ -42,17 +46,9 @@ export const ENUMS: Readonly<Record<string, readonly string[]>> = {
     'holes-exceed-queue',
     'token-seq-exceeds-queue',
     'recovery-range',
+    'ring-seq-exhausted',
   ],
-  decodeError: [
-    'truncated',
-    'bad-magic',
-    'bad-version',
-    'bad-type',
-    'bad-length',
-    'bad-count',
-    'bad-value',
-    'trailing-bytes',
-  ],
+  decodeError: DECODE_ERROR_CODES,
   pgFlush: ['full', 'token', 'count-bound', 'bytes-bound', 'guarantee-switch'],
   pgAssemblyError: [
     'orphan-continuation',
@@ -65,16 +61,7 @@ export const ENUMS: Readonly<Record<string, readonly string[]>> = {
     'full-but-unfinished',
   ],
   pgDropReason: ['left', 'bad-frame', 'self-joined', 'sender-joined'],
-  pgDecodeError: [
-    'truncated',
-    'bad-magic',
-    'bad-version',
-    'bad-type',
-    'bad-length',
-    'bad-count',
-    'bad-value',
-    'trailing-bytes',
-  ],
+  pgDecodeError: DECODE_ERROR_CODES,
   pgRefusal: ['try-again', 'too-large'],
   transportMode: ['udpu', 'udp'],
   cipher: ['none', 'aes256', 'chacha20'],

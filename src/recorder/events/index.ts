@@ -14,6 +14,7 @@ import { IPC_EVENTS } from './ipc.js';
 import { PG_EVENTS } from './pg.js';
 import { RECORDER_EVENTS } from './recorder.js';
 import { RUNTIME_EVENTS } from './runtime.js';
+import { SIM_EVENTS } from './sim.js';
 import { SRP_EVENTS } from './srp.js';
 import { SYNC_EVENTS } from './sync.js';
 import { TRANSPORT_EVENTS } from './transport.js';
@@ -28,6 +29,7 @@ const LAYERS = [
   RUNTIME_EVENTS,
   TRANSPORT_EVENTS,
   IPC_EVENTS,
+  SIM_EVENTS,
 ] as const;
 
 type Flatten<L> = L extends LayerDef<infer K> ? K : never;
@@ -44,6 +46,7 @@ export const EV = {
   ...prefixed('TRANSPORT', TRANSPORT_EVENTS),
   ...prefixed('CPG', CPG_EVENTS),
   ...prefixed('IPC', IPC_EVENTS),
+  ...prefixed('SIM', SIM_EVENTS),
 } as const;
 
 export type EventName = keyof typeof EV;

@@ -1,0 +1,7 @@
+/**
+ * The ordering cores the `totem sim` command can drive, by name. The first is the default.
+ */
+import type { CoreMaker } from './sim-core.js';
+import { makeSrpCore } from './srp-core.js';
+
+export const CORES: ReadonlyMap<string, CoreMaker> = new Map<string, CoreMaker>([['srp', makeSrpCore]]);

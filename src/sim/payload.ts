@@ -1,0 +1,51 @@
+/**
+ * Application messages of the simulated workload. Each carries a world-unique id and its
+ * sender, and a filler derived from the id, so a checker can tell any two messages apart
+ * and notice a damaged one.
+ *
+ *   u32 magic · u32 msgId · u32 sender · u32 total length · filler (byte i = (msgId + i) & 255)
+ */
+export const PAYLOAD_MAGIC = 0x53494d31; // "SIM1"
+export const PAYLOAD_HEADER = 16;
+
+export function encodePayload(msgId: number, sender: number, length: number): Uint8Array {
+  if (length < PAYLOAD_HEADER) throw new RangeError(`payload length ${length} < ${PAYLOAD_HEADER}`);
+  const bytes = new Uint8Array(length);
+  const view = new DataView(bytes.buffer);
+  view.setUint32(0, PAYLOAD_MAGIC, true);
+  view.setUint32(4, msgId, true);
+  view.setUint32(8, sender, true);
+  view.setUint32(12, length, true);
+  for (let i = PAYLOAD_HEADER; i < length; i++) bytes[i] = (msgId + i) & 0xff;
+  return bytes;
+}
+
+export interface DecodedPayload {
+  readonly msgId: number;
+  readonly sender: number;
+}
+
+/** Little-endian u32 at `at` (no DataView: this runs for every packet and delivery). */
+function u32(b: Uint8Array, at: number): number {
+  return (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) >>> 0;
+}
+
+/** Decodes and verifies a payload; returns a reason string when it is not intact. */
+export function decodePayload(bytes: Uint8Array): DecodedPayload | string {
+  if (bytes.length < PAYLOAD_HEADER) return `payload of ${bytes.length} bytes is too short`;
+  if (u32(bytes, 0) !== PAYLOAD_MAGIC) return 'payload magic is wrong';
+  const msgId = u32(bytes, 4);
+  const sender = u32(bytes, 8);
+  const length = u32(bytes, 12);
+  if (length !== bytes.length) return `payload ${msgId} says ${length} bytes but has ${bytes.length}`;
+  for (let i = PAYLOAD_HEADER; i < length; i++) {
+    if (bytes[i] !== ((msgId + i) & 0xff)) return `payload ${msgId} is damaged at byte ${i}`;
+  }
+  return { msgId, sender };
+}
+
+/** Reads only the id (for receipt tracking); -1 when the bytes are not a workload payload. */
+export function peekMsgId(bytes: Uint8Array): number {
+  if (bytes.length < PAYLOAD_HEADER || u32(bytes, 0) !== PAYLOAD_MAGIC) return -1;
+  return u32(bytes, 4);
+}

@@ -1,0 +1,6 @@
+import { test } from 'node:test';
+import { sweepSrp } from './sweep-helper.js';
+
+test('srp sweep: seeds 1..1000, 3..7 nodes, every fault kind, every invariant', (t) => {
+  sweepSrp(t, 1, 1000);
+});
