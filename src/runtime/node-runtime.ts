@@ -20,6 +20,7 @@ import { EV } from '../recorder/events/index.js';
 import { installRecorderHooks, openProcessRing, type ProcessRing } from '../recorder/process-ring.js';
 import type { Recorder } from '../recorder/recorder.js';
 import { CkptService, type CkptServiceStats } from '../services/ckpt/index.js';
+import { CkptIpcService } from '../services/ckpt/ipc-binding.js';
 import type { CkptReply } from '../services/ckpt/types.js';
 import { CpgService } from '../services/cpg/cpg-service.js';
 import { CpgIpcService } from '../services/cpg/ipc-binding.js';
@@ -273,6 +274,10 @@ export class NodeRuntime {
       afterInput: () => this.afterClientInput(),
     });
     this.ipcServer.register(this.guarded(new CpgIpcService(this.cpgService)));
+    // Checkpoint times (expiration, retention) are wall-clock ms, the clock clients know.
+    const ckptBinding = new CkptIpcService(this.ckptService, { clock: () => this.ckptNow() });
+    this.ckptReplies = (reply) => ckptBinding.reply(reply);
+    this.ipcServer.register(this.guarded(ckptBinding));
     const addr = this.transport.address();
     this.log.notice(
       'MAIN',
