@@ -196,3 +196,18 @@ test('totem sim --core srp-pg --keep-rings DIR: fplay check is clean on the pass
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("fplay check attributes a restarted sender's old messages to its old incarnation (seed 11 failed before)", () => {
+  // Survivors deliver (recover) a crashed node's last messages after the node restarted with
+  // pg ids from 1 again; matching by time alone took them for the new incarnation's sends.
+  const r = runSimulation({
+    seed: 11,
+    nodes: 4,
+    core: srpPgCoreFactory(),
+    durationMs: 3000,
+    faults: parseFaults('all'),
+    recorderSlots: 65536,
+  });
+  assert.ok(r.faultCounts.restarts! > 0);
+  assert.ok(r.pass, `${r.violation?.invariant}: ${r.violation?.detail}`);
+});
