@@ -7,7 +7,7 @@
  *
  * Exit status: 0 every run passed, 1 an invariant was violated, 2 bad usage.
  */
-import { describeViolation, resultSummary, writeFailureArtifacts } from '../sim/artifacts.js';
+import { describeViolation, resultSummary, writeFailureArtifacts, writeRings } from '../sim/artifacts.js';
 import { CORES } from '../sim/cores.js';
 import { ALL_FAULTS, FAULT_WORDS, type FaultSpec, formatFaults, parseFaults } from '../sim/faults.js';
 import { runSimulation, type SimRunOptions, type SimRunResult } from '../sim/run.js';
@@ -32,13 +32,16 @@ class UsageError extends Error {}
 
 const USAGE = `usage:
   totem sim [--seed N] [--nodes K] [--duration 60s] [--faults LIST] [--settle 10s]
-            [--rate MSGS_PER_S] [--core NAME] [--slots RING_SLOTS] [--out DIR] [--json]
+            [--rate MSGS_PER_S] [--core NAME] [--slots RING_SLOTS] [--out DIR] [--keep-rings DIR] [--json]
   totem sim --scenario NAME|list [--seed N] [--core NAME] [--out DIR] [--json]
   totem sim sweep --seeds A..B [--nodes K..L] [--duration 5s] [--faults LIST] [--keep-going] [--json]
 
 faults: ${FAULT_WORDS.join(', ')} (comma-separated; default: all)
 On failure the rings of every node (fr-<node>-sim.ring), replay.sh and result.json are written
-to --out (default ./sim-fail-<seed>/); read them with 'totem fplay'.
+to --out (default ./sim-fail-<seed>/); read them with 'totem fplay'. --keep-rings DIR writes every
+process's ring to DIR on PASS too ('totem fplay check DIR' reads them). Cores: srp (the ordering
+layer alone) and srp-pg (the process-group layer on it, judged at the application level).
+Every run ends with the 'totem fplay check' checks over all rings.
 `;
 
 interface Flags {
@@ -59,6 +62,7 @@ const VALUE_FLAGS = new Set([
   'out',
   'scenario',
   'slots',
+  'keep-rings',
 ]);
 const SWITCHES = new Set(['json', 'keep-going', 'help']);
 
@@ -233,6 +237,8 @@ function report(r: SimRunResult, replay: string, flags: Flags, io: SimIo): numbe
     dir = flags.values.get('out') ?? `./sim-fail-${r.seed}`;
     writeFailureArtifacts(dir, r, replay);
   }
+  const keep = flags.values.get('keep-rings');
+  if (keep !== undefined && keep !== dir) writeRings(keep, r);
   if (flags.switches.has('json')) {
     io.out(`${JSON.stringify({ ...resultSummary(r), replay, artifacts: dir ?? null })}\n`);
     return r.pass ? 0 : 1;

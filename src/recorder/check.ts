@@ -68,6 +68,8 @@ interface PgSend extends Witnessed {
 }
 interface PgDeliver extends Witnessed {
   readonly sender: number;
+  /** The ring of the srp delivery (the frame) that completed it, '' if none was seen. */
+  readonly ring: string;
   readonly msgId: number;
   readonly len: number;
 }
@@ -103,6 +105,7 @@ function buildStream(image: RingImage, index: number): Stream | undefined {
   const pgSends: PgSend[] = [];
   const tokenNs: number[] = [];
   let pendingConf: { c: Conf; remaining: number } | undefined;
+  let lastDeliverRing = '';
   for (let i = 0; i < records.count; i++) {
     const ev = records.event[i]!;
     const a = i * 8;
@@ -116,7 +119,8 @@ function buildStream(image: RingImage, index: number): Stream | undefined {
         mcasts.push({ ...w, ring: ringKey(a0, a1), seq: a2 >>> 0 });
         break;
       case EV.SRP_DELIVER:
-        items.push({ t: 'deliver', d: { ...w, ring: ringKey(a0, a1), seq: a2 >>> 0, sender: a3 >>> 0 } });
+        lastDeliverRing = ringKey(a0, a1);
+        items.push({ t: 'deliver', d: { ...w, ring: lastDeliverRing, seq: a2 >>> 0, sender: a3 >>> 0 } });
         break;
       case EV.SRP_CONF: {
         const c: Conf = {
@@ -146,7 +150,10 @@ function buildStream(image: RingImage, index: number): Stream | undefined {
         pgSends.push({ ...w, msgId: a0 >>> 0, len: a1 >>> 0 });
         break;
       case EV.PG_DELIVER:
-        items.push({ t: 'pg', p: { ...w, sender: a0 >>> 0, msgId: a1 >>> 0, len: a2 >>> 0 } });
+        items.push({
+          t: 'pg',
+          p: { ...w, sender: a0 >>> 0, msgId: a1 >>> 0, len: a2 >>> 0, ring: lastDeliverRing },
+        });
         break;
       default:
         break;
@@ -432,7 +439,7 @@ function checkProcessGroups(
   findings: Findings,
 ): { sent: number; delivered: number } {
   // Sends by node, newest incarnation last.
-  const sendsByNode = new Map<number, { stream: Stream; byId: Map<number, PgSend> }[]>();
+  const sendsByNode = new Map<number, { stream: Stream; byId: Map<number, PgSend>; rings: Set<string> }[]>();
   let sent = 0;
   let delivered = 0;
   for (const s of streams) {
@@ -440,14 +447,26 @@ function checkProcessGroups(
     for (const p of s.pgSends) byId.set(p.msgId, p);
     sent += s.pgSends.length;
     const list = sendsByNode.get(s.node) ?? [];
-    list.push({ stream: s, byId });
+    list.push({ stream: s, byId, rings: new Set(s.mcasts.map((m) => m.ring)) });
     list.sort((a, b) => a.stream.firstNs - b.stream.firstNs);
     sendsByNode.set(s.node, list);
   }
-  const sendFor = (sender: number, msgId: number, ns: number): { send?: PgSend; covered: boolean } => {
+  const sendFor = (
+    sender: number,
+    msgId: number,
+    ns: number,
+    ring: string,
+  ): { send?: PgSend; covered: boolean } => {
     const incarnations = sendsByNode.get(sender) ?? [];
-    let chosen: { stream: Stream; byId: Map<number, PgSend> } | undefined;
-    for (const inc of incarnations) if (inc.stream.firstNs <= ns) chosen = inc;
+    // The incarnation that multicast in the frame's ring sent it; a crashed incarnation's
+    // messages may be delivered (recovered) after its successor started, so time alone misleads.
+    let chosen = incarnations.find((inc) => inc.rings.has(ring));
+    if (!chosen) {
+      // With several incarnations and a wrapped ring, the sender cannot be told apart.
+      if (incarnations.length > 1 && incarnations.some((inc) => !inc.stream.complete))
+        return { covered: false };
+      for (const inc of incarnations) if (inc.stream.firstNs <= ns) chosen = inc;
+    }
     if (!chosen) return { covered: false };
     const send = chosen.byId.get(msgId);
     return send ? { send, covered: true } : { covered: chosen.stream.complete };
@@ -467,7 +486,7 @@ function checkProcessGroups(
       if (item.t !== 'pg') continue;
       delivered++;
       const p = item.p;
-      const { send, covered } = sendFor(p.sender, p.msgId, p.ns);
+      const { send, covered } = sendFor(p.sender, p.msgId, p.ns, p.ring);
       const key = `${p.sender}#${p.msgId}#${send ? `${send.stream}.${send.rec}` : epoch}`;
       const dup = seen.get(key);
       if (dup) {

@@ -116,7 +116,8 @@ export class Recorder {
       registryHash: reg.hash,
       label: opts.label ?? '',
     });
-    this.now = opts.virtualClock ? 0 : anchor.driverMs;
+    // A virtual clock anchored later (a simulated process started mid-run) opens at its anchor.
+    this.now = anchor.driverMs;
     this.stringView.setUint32(0, 0, true);
     this.stringView.setUint32(4, 0, true);
     this.rec(EV.REC_OPEN, opts.pid ?? process.pid, this.nodeId, slots, this.mapped ? 1 : 0);

@@ -10,15 +10,30 @@ export function ringFileName(node: number): string {
   return `fr-${node}-sim.ring`;
 }
 
-/** Writes the failure directory; returns the paths written. */
-export function writeFailureArtifacts(dir: string, result: SimRunResult, replay: string): string[] {
+/** An earlier incarnation's ring (the latest keeps ringFileName). */
+export function earlierRingFileName(node: number, incarnation: number): string {
+  return `fr-${node}-sim-${incarnation}.ring`;
+}
+
+/**
+ * Writes every process's ring (each incarnation is one ring, as on a real host) into dir;
+ * returns the paths. `totem fplay check DIR` reads them all.
+ */
+export function writeRings(dir: string, result: SimRunResult): string[] {
   mkdirSync(dir, { recursive: true });
   const written: string[] = [];
-  for (const [node, rec] of result.world.recorders) {
-    const path = join(dir, ringFileName(node));
-    writeFileSync(path, rec.snapshot());
+  for (const { node, incarnation, recorder } of result.world.rings) {
+    const latest = result.world.recorders.get(node) === recorder;
+    const path = join(dir, latest ? ringFileName(node) : earlierRingFileName(node, incarnation));
+    writeFileSync(path, recorder.snapshot());
     written.push(path);
   }
+  return written;
+}
+
+/** Writes the failure directory; returns the paths written. */
+export function writeFailureArtifacts(dir: string, result: SimRunResult, replay: string): string[] {
+  const written = writeRings(dir, result);
   const cmd = join(dir, 'replay.sh');
   writeFileSync(cmd, `#!/bin/sh\n# seed ${result.seed}: ${describeViolation(result)}\n${replay}\n`, {
     mode: 0o755,

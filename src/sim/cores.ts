@@ -3,5 +3,9 @@
  */
 import type { CoreMaker } from './sim-core.js';
 import { makeSrpCore } from './srp-core.js';
+import { makeSrpPgCore } from './srp-pg-core.js';
 
-export const CORES: ReadonlyMap<string, CoreMaker> = new Map<string, CoreMaker>([['srp', makeSrpCore]]);
+export const CORES: ReadonlyMap<string, CoreMaker> = new Map<string, CoreMaker>([
+  ['srp', makeSrpCore],
+  ['srp-pg', makeSrpPgCore],
+]);

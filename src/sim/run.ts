@@ -8,6 +8,7 @@ import { EV } from '../recorder/events/index.js';
 import type { Violation } from './checker.js';
 import { type FaultSpec, faultyLinks, formatFaults, NO_FAULTS, scheduleRandomFaults } from './faults.js';
 import { CLEAN_LINKS, type LinkModel } from './network.js';
+import { checkWorldRings } from './ring-check.js';
 import type { SimCoreFactory } from './sim-core.js';
 import { type WorkloadOptions, World } from './world.js';
 
@@ -26,6 +27,8 @@ export interface SimRunOptions {
   /** The fault-free link model (delay and jitter). */
   readonly links?: Partial<LinkModel>;
   readonly recorderSlots?: number;
+  /** Run `fplay check` over every process's ring at the end (default: on). */
+  readonly checkRings?: boolean;
   /** Extra setup (scenarios schedule their own faults here). */
   readonly setup?: (world: World) => void;
 }
@@ -52,6 +55,8 @@ export interface SimRunResult {
   readonly liveAtEnd: readonly NodeId[];
   /** Simulated ms from the end of faults to the last configuration change / delivery. */
   readonly settledAfterMs: { readonly configuration: number; readonly delivery: number };
+  /** Findings of the end-of-run ring check (0 when it did not run). */
+  readonly ringFindings: number;
   readonly world: World;
 }
 
@@ -79,7 +84,13 @@ export function runSimulation(opts: SimRunOptions): SimRunResult {
   });
   const end = opts.durationMs + settleMs;
   world.runUntil(end);
-  const violation = world.finish(true);
+  let violation = world.finish(true);
+  let ringFindings = 0;
+  if (violation === undefined && opts.checkRings !== false) {
+    const rings = checkWorldRings(world);
+    ringFindings = rings.report.findings.length;
+    violation = rings.violation;
+  }
   const c = world.checker;
   return {
     pass: violation === undefined,
@@ -109,6 +120,7 @@ export function runSimulation(opts: SimRunOptions): SimRunResult {
       configuration: Math.max(0, world.lastConfigurationAt - opts.durationMs),
       delivery: Math.max(0, world.lastDeliveryAt - opts.durationMs),
     },
+    ringFindings,
     world,
   };
 }

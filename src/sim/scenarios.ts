@@ -7,6 +7,7 @@ import type { NodeId } from '../core/io.js';
 import { parseFaults } from './faults.js';
 import type { SimRunOptions } from './run.js';
 import type { CoreMaker, PacketKind, SimCoreFactory } from './sim-core.js';
+import { srpPgCoreFactory } from './srp-pg-core.js';
 import type { PacketFilter, World } from './world.js';
 
 export interface Scenario {
@@ -323,6 +324,40 @@ const seqRollover: Scenario = {
   },
 };
 
+/**
+ * The 2008 pg bug's shape (RHBZ 441413): application messages whose bytes end exactly at a
+ * frame's end (±3), cut into pieces with empty pieces after the last byte, empty and tiny
+ * messages between them, while members crash, leave and rejoin. Always the srp+pg core.
+ */
+const pgFrameBoundary: Scenario = {
+  name: 'pg-frame-boundary',
+  summary: 'pg messages ending at frame ends followed by empty pieces, while members join and leave (srp+pg)',
+  build(seed) {
+    const core = srpPgCoreFactory({ shapes: { empty: 0.2, tiny: 0.05, boundary: 0.7, large: 0.02 } });
+    const durationMs = 3000;
+    return {
+      seed,
+      nodes: 5,
+      core,
+      durationMs,
+      faults: parseFaults('loss=0.01,reorder'),
+      workload: { ratePerNode: 120 },
+      setup(world) {
+        const prng = world.faultPrng;
+        for (let at = 300; at < durationMs - 400; at += 250 + prng.float() * 200) {
+          world.at(at, () => {
+            const live = world.liveNodes();
+            if (live.length <= 3) return;
+            const id = prng.pick(live);
+            world.stopNode(id, prng.chance(0.5));
+            world.after(150 + prng.float() * 300, () => world.startNode(id));
+          });
+        }
+      },
+    };
+  },
+};
+
 export const SCENARIOS: readonly Scenario[] = [
   receivedFlg,
   retransmittedToken,
@@ -334,6 +369,7 @@ export const SCENARIOS: readonly Scenario[] = [
   asymmetricRing,
   mcastBehindToken,
   seqRollover,
+  pgFrameBoundary,
 ];
 
 export function scenarioByName(name: string): Scenario | undefined {

@@ -5,6 +5,7 @@
  */
 import type { Guarantee, Host, NodeId, OrderedListener } from '../core/io.js';
 import type { Recorder } from '../recorder/recorder.js';
+import type { InvariantChecker } from './checker.js';
 
 export interface SimCore {
   start(now: number): void;
@@ -31,6 +32,8 @@ export interface SimCoreContext {
   readonly recorder: Recorder;
   /** The ring seq this node stored through host.persistRingSeq before it last stopped. */
   readonly persistedRingSeq: number | undefined;
+  /** The run's checker (a core that checks above the ordering layer feeds it what it needs). */
+  readonly checker: InvariantChecker;
 }
 
 export interface SimCoreFactory {
@@ -46,6 +49,8 @@ export interface SimCoreFactory {
   readonly timing: CoreTiming;
   /** What kind of protocol packet this is (scenarios aim faults at tokens, joins, ...). */
   classify?(packet: Uint8Array): PacketKind;
+  /** A checker of the core's own (default: the ordering-level InvariantChecker). */
+  makeChecker?(): InvariantChecker;
 }
 
 export interface PacketInfo {

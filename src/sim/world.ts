@@ -150,11 +150,14 @@ export type PacketFilter = (
 export class World {
   readonly seed: number;
   readonly core: SimCoreFactory;
-  readonly checker = new InvariantChecker();
+  readonly checker: InvariantChecker;
   readonly trace = new TraceHash();
   readonly network: Network;
   readonly persistedRingSeq = new Map<NodeId, number>();
+  /** The ring of every node id's latest incarnation. */
   readonly recorders = new Map<NodeId, Recorder>();
+  /** Every incarnation's ring, in start order (one ring per process, as on a real host). */
+  readonly rings: { readonly node: NodeId; readonly incarnation: number; readonly recorder: Recorder }[] = [];
   /** The latest incarnation of every node id ever started. */
   private readonly procs = new Map<NodeId, SimNode>();
   private readonly queue = new EventQueue<SimEvent>();
@@ -187,6 +190,7 @@ export class World {
   constructor(opts: WorldOptions) {
     this.seed = opts.seed >>> 0;
     this.core = opts.core;
+    this.checker = opts.core.makeChecker?.() ?? new InvariantChecker();
     const root = new Prng(this.seed);
     this.netPrng = root.fork();
     this.workPrng = root.fork();
@@ -382,18 +386,18 @@ export class World {
     const prev = this.procs.get(id);
     if (prev?.up) throw new Error(`node ${id} is already running`);
     if (this.stopped) return;
-    let rec = this.recorders.get(id);
-    if (!rec) {
-      rec = new Recorder({
-        slots: this.recorderSlots,
-        nodeId: id,
-        pid: id,
-        virtualClock: true,
-        label: `sim seed ${this.seed} node ${id} core ${this.core.name}`,
-      });
-      this.recorders.set(id, rec);
-    }
     const incarnation = (prev?.incarnation ?? 0) + 1;
+    const rec = new Recorder({
+      slots: this.recorderSlots,
+      nodeId: id,
+      pid: id,
+      virtualClock: true,
+      // Opens at the process start: `fplay check` tells incarnations apart by their first record.
+      anchor: { driverMs: this.now, monoNs: this.now * 1e6, wallMs: 0 },
+      label: `sim seed ${this.seed} node ${id}#${incarnation} core ${this.core.name}`,
+    });
+    this.recorders.set(id, rec);
+    this.rings.push({ node: id, incarnation, recorder: rec });
     if (prev) this.counts.restarts++;
     const node = new SimNode(this, id, incarnation, rec);
     const persisted = this.persistedRingSeq.get(id);
@@ -409,6 +413,7 @@ export class World {
         listener: node,
         recorder: rec,
         persistedRingSeq: persisted,
+        checker: this.checker,
       });
       node.core.start(this.now);
     });

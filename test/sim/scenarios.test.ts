@@ -29,6 +29,10 @@ const EVIDENCE: Record<string, (r: SimRunResult, c: Record<string, number>) => v
   },
   'mcast-behind-token': (_r, c) => assert.ok(c.retransmitRequests! > 0),
   'seq-rollover': (r) => assert.ok(r.world.checker.seqWraps > 0, 'sequence numbers wrapped past 2^32'),
+  'pg-frame-boundary': (r, c) => {
+    assert.ok(c.boundaryShaped! > 500, 'messages aimed at frame ends');
+    assert.ok(r.faultCounts.leaves! > 0 && r.faultCounts.restarts! > 3, 'members left and came back');
+  },
 };
 
 for (const sc of SCENARIOS) {
