@@ -15,6 +15,7 @@
  * closes the connection's handles. The next call connects again; handles opened on the lost
  * connection then reject with BAD_HANDLE (open the checkpoint again: its data is replicated).
  */
+
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCode, TotemError } from '../ipc/errors.js';
 import { AisError, type AisErrorName } from '../services/ckpt/errors.js';
@@ -42,6 +43,7 @@ import {
   TIME_END,
 } from '../services/ckpt/types.js';
 import { DecodeError } from '../wire/decode-error.js';
+import { abortable, clientName } from './call-helpers.js';
 import { IpcConnection } from './ipc-connection.js';
 
 export { type CheckpointStatus, type CheckpointSummary, type CreationAttributes, CreationFlags, TIME_END };
@@ -546,28 +548,4 @@ function sizeOf(opts: ReadOptions): { size?: number } {
 
 function invalid(detail: string): CkptError {
   return new CkptError(ErrorCode.INVALID_PARAM, 'INVALID_PARAM', undefined, detail);
-}
-
-function abortable<T>(p: Promise<T>, signal?: AbortSignal): Promise<T> {
-  if (!signal) return p;
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    p.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e);
-      },
-    );
-  });
-}
-
-function clientName(): string {
-  const script = process.argv[1] ?? 'node';
-  return script.slice(script.lastIndexOf('/') + 1).slice(0, 200);
 }

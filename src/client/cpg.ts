@@ -10,6 +10,7 @@
  * exponential backoff. When the daemon goes away the client reconnects (unless told not to),
  * joins its groups again and emits 'reconnect'.
  */
+
 import { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Guarantee as WireGuarantee } from '../core/io.js';
@@ -29,6 +30,7 @@ import {
 } from '../services/cpg/ipc-protocol.js';
 import { CPG_SERVICE_ID, MAX_CPG_GROUP_BYTES } from '../services/cpg/limits.js';
 import { DecodeError } from '../wire/decode-error.js';
+import { abortable, clientName } from './call-helpers.js';
 import { IpcConnection } from './ipc-connection.js';
 import { Subscription } from './subscription.js';
 
@@ -475,29 +477,4 @@ function groupBytes(group: string): Uint8Array {
     );
   }
   return bytes;
-}
-
-function abortable<T>(p: Promise<T>, signal?: AbortSignal): Promise<T> {
-  if (!signal) return p;
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    p.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e);
-      },
-    );
-  });
-}
-
-function clientName(): string {
-  const script = process.argv[1] ?? 'node';
-  const base = script.slice(script.lastIndexOf('/') + 1);
-  return base.slice(0, 200);
 }
