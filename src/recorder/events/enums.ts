@@ -1,3 +1,4 @@
+import { DROP_REASON_NAMES } from '../../srp/stats.js';
 import { DECODE_ERROR_CODES } from '../../wire/decode-error.js';
 
 /**
@@ -26,20 +27,7 @@ export const ENUMS: Readonly<Record<string, readonly string[]>> = {
   ],
   srpSet: ['proc', 'failed'],
   srpMsgType: ['token', 'mcast', 'merge-detect', 'join', 'commit-token', 'token-hold-cancel'],
-  srpDrop: [
-    'decode',
-    'foreign-ring',
-    'duplicate',
-    'out-of-window',
-    'wrong-state',
-    'retransmitted-token',
-    'left',
-    'ignored',
-    'not-recoverable',
-    'not-for-me',
-    'too-many-members',
-    'ring-seq-exhausted',
-  ],
+  srpDrop: DROP_REASON_NAMES,
   srpRange: [
     'rtr-beyond-seq',
     'rtr-released',
