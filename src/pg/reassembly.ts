@@ -12,20 +12,10 @@ import type { Guarantee, NodeId } from '../core/io.js';
 import { EV } from '../recorder/events/index.js';
 import type { Recorder } from '../recorder/recorder.js';
 import { DECODE_ERROR_CODES, DecodeError } from '../wire/decode-error.js';
+import { ASSEMBLY_ERRORS, type AssemblyError } from './assembly-errors.js';
 import { CHUNK_FIRST, CHUNK_LAST, type Chunk, decodeFrame } from './frame.js';
 
-/** Index = value of the recorded enum pgAssemblyError. */
-export const ASSEMBLY_ERRORS = [
-  'orphan-continuation',
-  'wrong-message',
-  'fragment-gap',
-  'length-overrun',
-  'length-mismatch',
-  'unfinished',
-  'too-large',
-  'full-but-unfinished',
-] as const;
-export type AssemblyError = (typeof ASSEMBLY_ERRORS)[number];
+export { ASSEMBLY_ERRORS, type AssemblyError } from './assembly-errors.js';
 
 /** Index = value of the recorded enum pgDropReason. */
 export const DropReason = { Left: 0, BadFrame: 1, SelfJoined: 2, SenderJoined: 3 } as const;

@@ -1,3 +1,4 @@
+import { ASSEMBLY_ERRORS } from '../../pg/assembly-errors.js';
 import { DROP_REASON_NAMES } from '../../srp/stats.js';
 import { DECODE_ERROR_CODES } from '../../wire/decode-error.js';
 
@@ -38,16 +39,7 @@ export const ENUMS: Readonly<Record<string, readonly string[]>> = {
   ],
   decodeError: DECODE_ERROR_CODES,
   pgFlush: ['full', 'token', 'count-bound', 'bytes-bound', 'guarantee-switch'],
-  pgAssemblyError: [
-    'orphan-continuation',
-    'wrong-message',
-    'fragment-gap',
-    'length-overrun',
-    'length-mismatch',
-    'unfinished',
-    'too-large',
-    'full-but-unfinished',
-  ],
+  pgAssemblyError: ASSEMBLY_ERRORS,
   pgDropReason: ['left', 'bad-frame', 'self-joined', 'sender-joined'],
   pgDecodeError: DECODE_ERROR_CODES,
   pgRefusal: ['try-again', 'too-large'],
