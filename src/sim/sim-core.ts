@@ -9,6 +9,10 @@ import type { InvariantChecker } from './checker.js';
 
 export interface SimCore {
   start(now: number): void;
+  /**
+   * One datagram arrives. The bytes are shared by every receiver of that datagram (the
+   * simulator copies a packet once, when it is sent): a core may keep them, never write into them.
+   */
   receive(now: number, from: NodeId, packet: Uint8Array): void;
   timerExpired(now: number, timer: number): void;
   /** Queues one application message; false when the send queue is full. */

@@ -255,8 +255,9 @@ export class World {
         }
         const dg = ev.dg;
         for (const id of dg.ids) this.checker.received(ev.to, id);
-        // Each receiver gets its own copy, as from a socket: a core may keep or reuse it.
-        this.inputPacket(node, dg.from, dg.bytes.slice());
+        // Every receiver of a datagram is handed the same bytes, copied once from the sender
+        // (SimCore.receive: a core may keep a packet but never writes into it).
+        this.inputPacket(node, dg.from, dg.bytes);
         return;
       }
       case Kind.Timer: {

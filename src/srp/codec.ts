@@ -140,7 +140,13 @@ function encodeInto(w: WireWriter, msg: SrpMessage): void {
   }
 }
 
-function decodeMcast(r: WireReader, sender: NodeId, encapsulated: boolean, nested: boolean): McastMessage {
+function decodeMcast(
+  r: WireReader,
+  sender: NodeId,
+  encapsulated: boolean,
+  nested: boolean,
+  copyPayload: boolean,
+): McastMessage {
   const origin = readNodeId(r);
   const seq = r.u32();
   const ringId = readRingId(r);
@@ -151,11 +157,12 @@ function decodeMcast(r: WireReader, sender: NodeId, encapsulated: boolean, neste
   const length = r.u32();
   if (length !== r.remaining) r.fail('bad-length', r.offset - 4);
   if (!encapsulated) {
-    const payload = r.bytesView(length).slice();
+    const view = r.bytesView(length);
+    const payload = copyPayload ? view.slice() : view;
     return { type: MessageType.Mcast, sender, origin, seq, ringId, guarantee, encapsulated: null, payload };
   }
   if (nested) r.fail('bad-value');
-  const inner = decodeFrom(r, true);
+  const inner = decodeFrom(r, true, copyPayload);
   if (inner.type !== MessageType.Mcast || inner.encapsulated) r.fail('bad-type');
   return {
     type: MessageType.Mcast,
@@ -169,7 +176,7 @@ function decodeMcast(r: WireReader, sender: NodeId, encapsulated: boolean, neste
   };
 }
 
-function decodeFrom(r: WireReader, nested: boolean): SrpMessage {
+function decodeFrom(r: WireReader, nested: boolean, copyPayload: boolean): SrpMessage {
   const start = r.offset;
   const magic = r.u16();
   if (magic !== MAGIC) r.fail('bad-magic', start);
@@ -211,7 +218,7 @@ function decodeFrom(r: WireReader, nested: boolean): SrpMessage {
       return tok;
     }
     case MessageType.Mcast:
-      return decodeMcast(r, sender, (flags & FLAG_ENCAPSULATED) !== 0, nested);
+      return decodeMcast(r, sender, (flags & FLAG_ENCAPSULATED) !== 0, nested, copyPayload);
     case MessageType.MergeDetect:
     case MessageType.TokenHoldCancel: {
       const ringId = readRingId(r);
@@ -270,24 +277,60 @@ function decodeFrom(r: WireReader, nested: boolean): SrpMessage {
   }
 }
 
+function put32(out: Uint8Array, at: number, v: number): void {
+  out[at] = v;
+  out[at + 1] = v >>> 8;
+  out[at + 2] = v >>> 16;
+  out[at + 3] = v >>> 24;
+}
+
 /** The hot path: a plain mcast written straight into a buffer of its exact size. */
 function encodePlainMcast(m: McastMessage): Uint8Array {
+  const ringSeq = m.ringId.seq;
+  if (!Number.isSafeInteger(ringSeq) || ringSeq < 0) throw new RangeError(`u53 out of range: ${ringSeq}`);
   const out = new Uint8Array(HEADER_SIZE + MCAST_FIELDS_SIZE + m.payload.length);
-  const v = new DataView(out.buffer);
-  v.setUint16(0, MAGIC, true);
-  v.setUint8(2, VERSION);
-  v.setUint8(3, MessageType.Mcast);
-  v.setUint8(4, 0);
-  v.setUint32(5, m.sender, true);
-  v.setUint32(9, m.origin, true);
-  v.setUint32(13, m.seq, true);
-  v.setUint32(17, m.ringId.rep, true);
-  v.setUint32(21, m.ringId.seq % 0x100000000, true);
-  v.setUint32(25, Math.floor(m.ringId.seq / 0x100000000), true);
-  v.setUint8(29, m.guarantee);
-  v.setUint32(30, m.payload.length, true);
+  out[0] = MAGIC & 0xff;
+  out[1] = MAGIC >>> 8;
+  out[2] = VERSION;
+  out[3] = MessageType.Mcast;
+  out[4] = 0;
+  put32(out, 5, m.sender);
+  put32(out, 9, m.origin);
+  put32(out, 13, m.seq);
+  put32(out, 17, m.ringId.rep);
+  put32(out, 21, ringSeq % 0x100000000);
+  put32(out, 25, Math.floor(ringSeq / 0x100000000));
+  out[29] = m.guarantee;
+  put32(out, 30, m.payload.length);
   out.set(m.payload, 34);
   return out;
+}
+
+/**
+ * One writer for every encode that is not a plain mcast: encoding never nests (a recovery
+ * wrapper is written into the same writer), and finish() hands out a copy of exact size.
+ */
+const scratch = new WireWriter(512);
+
+function decodeWith(bytes: Uint8Array, copyPayload: boolean): SrpMessage {
+  const r = new WireReader(bytes, WHAT);
+  try {
+    const msg = decodeFrom(r, false, copyPayload);
+    r.end();
+    return msg;
+  } catch (err) {
+    if (err instanceof DecodeError) throw err;
+    // Anything else would be a decoder bug; it must still surface as a DecodeError.
+    throw new DecodeError('bad-value', WHAT, r.offset);
+  }
+}
+
+/**
+ * Decodes exactly as `totemCodec.decode` does (same checks, same errors), but an mcast's
+ * payload is a view into `bytes`, not a copy: for a caller that only inspects the packet.
+ */
+export function decodeSharingPayload(bytes: Uint8Array): SrpMessage {
+  return decodeWith(bytes, false);
 }
 
 /** The default codec. */
@@ -295,22 +338,11 @@ export const totemCodec: SrpCodec = {
   mcastOverhead: HEADER_SIZE + MCAST_FIELDS_SIZE,
   encode(msg: SrpMessage): Uint8Array {
     if (msg.type === MessageType.Mcast && !msg.encapsulated) return encodePlainMcast(msg);
-    const w = new WireWriter(
-      msg.type === MessageType.Mcast ? 128 + (msg.encapsulated?.payload.length ?? 0) : 128,
-    );
-    encodeInto(w, msg);
-    return w.finish();
+    scratch.reset();
+    encodeInto(scratch, msg);
+    return scratch.finish();
   },
   decode(bytes: Uint8Array): SrpMessage {
-    const r = new WireReader(bytes, WHAT);
-    try {
-      const msg = decodeFrom(r, false);
-      r.end();
-      return msg;
-    } catch (err) {
-      if (err instanceof DecodeError) throw err;
-      // Anything else would be a decoder bug; it must still surface as a DecodeError.
-      throw new DecodeError('bad-value', WHAT, r.offset);
-    }
+    return decodeWith(bytes, true);
   },
 };
