@@ -26,6 +26,7 @@
  * wire-decodable (a core sent a packet its own codec cannot decode).
  */
 import { type Configuration, Guarantee, type NodeId, type RingId } from '../core/io.js';
+import { DenseIdSet } from './dense-id-set.js';
 import { decodePayload } from './payload.js';
 
 export interface Violation {
@@ -68,7 +69,7 @@ interface RegularView {
 interface NodeState {
   incarnation: number;
   up: boolean;
-  delivered: Set<number>;
+  delivered: DenseIdSet;
   regular: RegularView | undefined;
   transitional: { key: string; members: readonly NodeId[] } | undefined;
   /** Last seq delivered in the current ring (u32, compared modulo 2^32). */
@@ -128,7 +129,7 @@ export class InvariantChecker {
     this.nodes.set(node, {
       incarnation,
       up: true,
-      delivered: new Set(),
+      delivered: new DenseIdSet(),
       regular: undefined,
       transitional: undefined,
       lastSeq: undefined,

@@ -10,8 +10,8 @@ import type { InvariantChecker } from './checker.js';
 export interface SimCore {
   start(now: number): void;
   /**
-   * One datagram arrives. The bytes are shared by every receiver of that datagram (the
-   * simulator copies a packet once, when it is sent): a core may keep them, never write into them.
+   * One datagram arrives. The bytes are the sender's, shared by every receiver of that
+   * datagram: a core may keep them, never write into them (nor into a packet it sent).
    */
   receive(now: number, from: NodeId, packet: Uint8Array): void;
   timerExpired(now: number, timer: number): void;

@@ -345,4 +345,5 @@ export const totemCodec: SrpCodec = {
   decode(bytes: Uint8Array): SrpMessage {
     return decodeWith(bytes, true);
   },
+  decodeSharing: decodeSharingPayload,
 };

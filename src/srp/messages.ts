@@ -106,4 +106,9 @@ export interface SrpCodec {
   encode(msg: SrpMessage): Uint8Array;
   /** Throws only DecodeError. */
   decode(bytes: Uint8Array): SrpMessage;
+  /**
+   * As decode, but an mcast's payload may be a view into `bytes` rather than a copy: for a
+   * caller that keeps the packet unchanged anyway (SrpNode stores it for retransmission).
+   */
+  decodeSharing?(bytes: Uint8Array): SrpMessage;
 }

@@ -242,7 +242,8 @@ export class SrpNode implements OrderedChannel {
     }
     let msg: SrpMessage;
     try {
-      msg = this.codec.decode(packet);
+      // The packet is kept unchanged (stored for retransmission), so a payload may point into it.
+      msg = this.codec.decodeSharing ? this.codec.decodeSharing(packet) : this.codec.decode(packet);
     } catch (err) {
       if (!(err instanceof DecodeError)) throw err;
       this.stats.decodeErrors++;
