@@ -5,19 +5,27 @@
  *
  *   u32 magic · u32 msgId · u32 sender · u32 total length · filler (byte i = (msgId + i) & 255)
  */
+import { allocBytes } from '../wire/slab.js';
+
 export const PAYLOAD_MAGIC = 0x53494d31; // "SIM1"
 export const PAYLOAD_HEADER = 16;
 
 export function encodePayload(msgId: number, sender: number, length: number): Uint8Array {
   if (length < PAYLOAD_HEADER) throw new RangeError(`payload length ${length} < ${PAYLOAD_HEADER}`);
-  const bytes = new Uint8Array(length);
-  const view = new DataView(bytes.buffer);
-  view.setUint32(0, PAYLOAD_MAGIC, true);
-  view.setUint32(4, msgId, true);
-  view.setUint32(8, sender, true);
-  view.setUint32(12, length, true);
+  const bytes = allocBytes(length);
+  put32(bytes, 0, PAYLOAD_MAGIC);
+  put32(bytes, 4, msgId);
+  put32(bytes, 8, sender);
+  put32(bytes, 12, length);
   for (let i = PAYLOAD_HEADER; i < length; i++) bytes[i] = (msgId + i) & 0xff;
   return bytes;
+}
+
+function put32(b: Uint8Array, at: number, v: number): void {
+  b[at] = v;
+  b[at + 1] = v >>> 8;
+  b[at + 2] = v >>> 16;
+  b[at + 3] = v >>> 24;
 }
 
 export interface DecodedPayload {

@@ -1,6 +1,7 @@
 import type { Guarantee, NodeId, RingId } from '../core/io.js';
 import { DecodeError } from '../wire/decode-error.js';
 import { WireReader } from '../wire/reader.js';
+import { allocBytes } from '../wire/slab.js';
 import { WireWriter } from '../wire/writer.js';
 import {
   type CommitEntry,
@@ -140,6 +141,19 @@ function encodeInto(w: WireWriter, msg: SrpMessage): void {
   }
 }
 
+/**
+ * The next n bytes as a view. A plain Uint8Array is viewed by constructor, which is cheaper
+ * than subarray; anything else (a Buffer) through subarray, which keeps its class.
+ */
+function viewOf(r: WireReader, n: number): Uint8Array {
+  const bytes = r.bytes;
+  if (bytes.constructor !== Uint8Array) return r.bytesView(n);
+  r.need(n);
+  const v = new Uint8Array(bytes.buffer, bytes.byteOffset + r.offset, n);
+  r.offset += n;
+  return v;
+}
+
 function decodeMcast(
   r: WireReader,
   sender: NodeId,
@@ -157,8 +171,7 @@ function decodeMcast(
   const length = r.u32();
   if (length !== r.remaining) r.fail('bad-length', r.offset - 4);
   if (!encapsulated) {
-    const view = r.bytesView(length);
-    const payload = copyPayload ? view.slice() : view;
+    const payload = copyPayload ? r.bytesView(length).slice() : viewOf(r, length);
     return { type: MessageType.Mcast, sender, origin, seq, ringId, guarantee, encapsulated: null, payload };
   }
   if (nested) r.fail('bad-value');
@@ -288,7 +301,7 @@ function put32(out: Uint8Array, at: number, v: number): void {
 function encodePlainMcast(m: McastMessage): Uint8Array {
   const ringSeq = m.ringId.seq;
   if (!Number.isSafeInteger(ringSeq) || ringSeq < 0) throw new RangeError(`u53 out of range: ${ringSeq}`);
-  const out = new Uint8Array(HEADER_SIZE + MCAST_FIELDS_SIZE + m.payload.length);
+  const out = allocBytes(HEADER_SIZE + MCAST_FIELDS_SIZE + m.payload.length);
   out[0] = MAGIC & 0xff;
   out[1] = MAGIC >>> 8;
   out[2] = VERSION;

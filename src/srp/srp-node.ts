@@ -11,6 +11,7 @@ import {
 import { EV } from '../recorder/events/index.js';
 import type { Recorder } from '../recorder/recorder.js';
 import { DECODE_ERROR_CODES, DecodeError } from '../wire/decode-error.js';
+import { copyBytes } from '../wire/slab.js';
 import { totemCodec } from './codec.js';
 import { resolveSrpConfig, type SrpConfig } from './config.js';
 import { Deque } from './deque.js';
@@ -307,7 +308,7 @@ export class SrpNode implements OrderedChannel {
     if (payload.length > this.maxPayload)
       throw new RangeError(`srp payload of ${payload.length} bytes exceeds maxPayload ${this.maxPayload}`);
     if (this.newMessages.length >= this.config.sendQueueSize) return false;
-    this.newMessages.push({ payload: payload.slice(), guarantee });
+    this.newMessages.push({ payload: copyBytes(payload), guarantee });
     if (this._state === 'OPERATIONAL') {
       if (this.heldToken) this.releaseHeldToken();
       else if (this.seqUnchanged > this.config.seqnoUnchangedConst && !this.holdCancelSent) {

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { DecodeError } from '../../src/wire/decode-error.js';
 import { WireReader } from '../../src/wire/reader.js';
+import { allocBytes, copyBytes } from '../../src/wire/slab.js';
 import { WireWriter } from '../../src/wire/writer.js';
 
 type Field =
@@ -38,12 +39,30 @@ function reference(fields: readonly Field[]): Uint8Array {
     }
     const b = new DataView(new ArrayBuffer(8));
     let n = 8;
-    if (f.k === 'u8') b.setUint8(0, f.v), (n = 1);
-    else if (f.k === 'u16') b.setUint16(0, f.v, true), (n = 2);
-    else if (f.k === 'u32') b.setUint32(0, f.v, true), (n = 4);
-    else if (f.k === 'i32') b.setInt32(0, f.v, true), (n = 4);
-    else if (f.k === 'u53') b.setBigUint64(0, BigInt(f.v), true);
-    else b.setFloat64(0, f.v, true);
+    switch (f.k) {
+      case 'u8':
+        b.setUint8(0, f.v);
+        n = 1;
+        break;
+      case 'u16':
+        b.setUint16(0, f.v, true);
+        n = 2;
+        break;
+      case 'u32':
+        b.setUint32(0, f.v, true);
+        n = 4;
+        break;
+      case 'i32':
+        b.setInt32(0, f.v, true);
+        n = 4;
+        break;
+      case 'u53':
+        b.setBigUint64(0, BigInt(f.v), true);
+        break;
+      case 'f64':
+        b.setFloat64(0, f.v, true);
+        break;
+    }
     out.push(...new Uint8Array(b.buffer, 0, n));
   }
   return Uint8Array.from(out);
@@ -123,4 +142,25 @@ test('a reader over a view reads only the view', () => {
   const r = new WireReader(backing.subarray(1, 5), 'test');
   assert.equal(r.u32(), 1);
   r.end();
+});
+
+test('slab arrays are zeroed, independent, aligned, and large ones get their own buffer', () => {
+  const seen: Uint8Array[] = [];
+  for (let n = 0; n < 3000; n += 37) {
+    const a = allocBytes(n);
+    assert.equal(a.length, n);
+    assert.ok(a.every((b) => b === 0));
+    assert.equal(a.byteOffset % 8, 0);
+    a.fill(n & 0xff);
+    seen.push(a);
+  }
+  // Filling one never touched another.
+  for (const a of seen) assert.ok(a.every((b) => b === (a.length & 0xff)));
+  const big = allocBytes(5000);
+  assert.equal(big.byteOffset, 0);
+  assert.equal(big.buffer.byteLength, 5000);
+  const src = Uint8Array.from([1, 2, 3]);
+  const copy = copyBytes(src);
+  src[0] = 9;
+  assert.deepEqual(copy, Uint8Array.from([1, 2, 3]));
 });
