@@ -27,7 +27,7 @@
  */
 import { type Configuration, Guarantee, type NodeId, type RingId } from '../core/io.js';
 import { DenseIdSet } from './dense-id-set.js';
-import { decodePayload } from './payload.js';
+import { payloadDamage, payloadSender, peekMsgId } from './payload.js';
 
 export interface Violation {
   readonly invariant: string;
@@ -77,6 +77,12 @@ interface NodeState {
   lastFromSender: Map<NodeId, number>;
   segment: Segment | undefined;
   sent: number[];
+}
+
+/** True when every member's bit is set in `heldBy`. */
+function holdsAll(heldBy: number, members: readonly NodeId[]): boolean {
+  for (let i = 0; i < members.length; i++) if ((heldBy & (1 << members[i]!)) === 0) return false;
+  return true;
 }
 
 export function ringKey(r: RingId): string {
@@ -175,16 +181,17 @@ export class InvariantChecker {
   ): boolean {
     this.deliveries++;
     const st = this.nodeOf(node);
-    const decoded = decodePayload(payload);
-    if (typeof decoded === 'string') return this.fail('payload-intact', node, decoded);
-    const { msgId } = decoded;
+    const damage = payloadDamage(payload);
+    if (damage !== undefined) return this.fail('payload-intact', node, damage);
+    const msgId = peekMsgId(payload);
     const m = this.msgs[msgId];
     if (!m) return this.fail('payload-intact', node, `message ${msgId} was never sent`);
-    if (decoded.sender !== m.sender || sender !== m.sender)
+    const named = payloadSender(payload);
+    if (named !== m.sender || sender !== m.sender)
       return this.fail(
         'payload-intact',
         node,
-        `message ${msgId} sent by ${m.sender} delivered as from ${sender} (payload says ${decoded.sender})`,
+        `message ${msgId} sent by ${m.sender} delivered as from ${sender} (payload says ${named})`,
       );
     if (guarantee !== m.guarantee)
       return this.fail(
@@ -239,13 +246,14 @@ export class InvariantChecker {
     st.lastFromSender.set(sender, msgId);
     if (guarantee === Guarantee.Safe) {
       const view = st.transitional ?? reg;
-      const missing = view.members.filter((n) => (m.heldBy & (1 << n)) === 0);
-      if (missing.length > 0)
+      if (!holdsAll(m.heldBy, view.members)) {
+        const missing = view.members.filter((n) => (m.heldBy & (1 << n)) === 0);
         return this.fail(
           'safe-delivery',
           node,
           `safe message ${msgId} delivered while [${missing}] of [${view.members}] do not hold it`,
         );
+      }
     }
     const seg = st.segment!;
     if (this.evsExempt(msgId)) return true;

@@ -55,7 +55,9 @@ class SimNode implements Host, OrderedListener {
    * Armed timers. Cores re-arm some timers on every token, so a timer keeps at most one
    * entry in the event queue: re-arming it later only moves `due`, and the entry, when it
    * comes up early, re-queues itself for `due`. Moving a timer earlier queues a new entry
-   * (a new generation; the old entry is then ignored).
+   * (a new generation; the old entry is then ignored). Cancelling only disarms the timer, so
+   * that re-arming it (cores cancel and re-arm their token timers on every visit) reuses the
+   * queued entry; a disarmed entry that comes up is dropped.
    */
   readonly timers = new Map<number, TimerState>();
   private gen = 0;
@@ -81,15 +83,22 @@ class SimNode implements Host, OrderedListener {
     const t = this.timers.get(timer);
     if (t && t.queuedFor <= due) {
       t.due = due;
+      t.armed = true;
       return;
     }
     const gen = ++this.gen;
-    this.timers.set(timer, { due, gen, queuedFor: due });
+    if (t) {
+      t.due = due;
+      t.gen = gen;
+      t.queuedFor = due;
+      t.armed = true;
+    } else this.timers.set(timer, { due, gen, queuedFor: due, armed: true });
     this.world.queueTimer(this, timer, gen, due);
   }
 
   cancelTimer(timer: number): void {
-    this.timers.delete(timer);
+    const t = this.timers.get(timer);
+    if (t) t.armed = false;
   }
 
   persistRingSeq(seq: number): void {
@@ -111,9 +120,11 @@ interface TimerState {
   /** When the timer expires. */
   due: number;
   /** The generation of its live queue entry. */
-  readonly gen: number;
+  gen: number;
   /** The time its live queue entry is queued for (<= due). */
   queuedFor: number;
+  /** False once cancelled: the live entry is dropped when it comes up. */
+  armed: boolean;
 }
 
 const NO_IDS: number[] = [];
@@ -228,8 +239,8 @@ export class World {
   runUntil(until: number): void {
     const q = this.queue;
     while (!this.stopped && q.peekTime() <= until) {
-      const item = q.pop()!;
-      this.now = item.time;
+      const event = q.take()!;
+      this.now = q.lastTime;
       if (++this.events > this.maxEvents || q.size > this.maxQueued) {
         const detail =
           q.size > this.maxQueued
@@ -238,7 +249,7 @@ export class World {
         this.violate({ invariant: 'storm', node: undefined, time: this.now, detail });
         break;
       }
-      this.dispatch(item.event);
+      this.dispatch(event);
     }
     if (!this.stopped && this.now < until) this.now = until;
   }
@@ -264,6 +275,10 @@ export class World {
         const node = ev.node;
         const t = node.timers.get(ev.timer);
         if (!node.up || t === undefined || t.gen !== ev.gen) return;
+        if (!t.armed) {
+          node.timers.delete(ev.timer);
+          return;
+        }
         const at = Math.max(t.due, node.pausedUntil);
         if (this.now < at) {
           if (this.now < node.pausedUntil) node.lateInputs++;
