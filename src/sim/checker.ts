@@ -27,7 +27,9 @@
  */
 import { type Configuration, Guarantee, type NodeId, type RingId } from '../core/io.js';
 import { DenseIdSet } from './dense-id-set.js';
+import { IdList } from './id-list.js';
 import { payloadDamage, payloadSender, peekMsgId } from './payload.js';
+import { SeqOwners } from './seq-owners.js';
 
 export interface Violation {
   readonly invariant: string;
@@ -50,7 +52,7 @@ interface MessageRecord {
 
 interface Segment {
   readonly regularKey: string;
-  readonly msgs: number[];
+  readonly msgs: IdList;
   /** Index in msgs where the transitional configuration came, -1 before it. */
   transIndex: number;
   transKey: string | undefined;
@@ -63,7 +65,7 @@ interface RegularView {
   readonly seq: number;
   readonly members: readonly NodeId[];
   /** seq -> message id for this ring, shared by every node that installed it. */
-  readonly owners: Map<number, number>;
+  readonly owners: SeqOwners;
 }
 
 interface NodeState {
@@ -94,7 +96,7 @@ export class InvariantChecker {
   private readonly nodes = new Map<NodeId, NodeState>();
   /** Highest regular ring seq each node id has installed, across incarnations. */
   private readonly lastRingSeq = new Map<NodeId, number>();
-  private readonly seqOwner = new Map<string, Map<number, number>>();
+  private readonly seqOwner = new Map<string, SeqOwners>();
   private readonly regularMembers = new Map<string, string>();
   private readonly transMembers = new Map<string, string>();
   private readonly closedSegments = new Map<string, { node: NodeId; seg: Segment }>();
@@ -295,13 +297,19 @@ export class InvariantChecker {
       this.closeSegment(node, st);
       let owners = this.seqOwner.get(key);
       if (!owners) {
-        owners = new Map();
+        owners = new SeqOwners();
         this.seqOwner.set(key, owners);
       }
       st.regular = { key, rep: conf.ringId.rep, seq: conf.ringId.seq, members, owners };
       st.transitional = undefined;
       st.lastSeq = undefined;
-      st.segment = { regularKey: key, msgs: [], transIndex: -1, transKey: undefined, hasSafe: false };
+      st.segment = {
+        regularKey: key,
+        msgs: new IdList(),
+        transIndex: -1,
+        transKey: undefined,
+        hasSafe: false,
+      };
     } else {
       const reg = st.regular;
       if (st.transitional)
@@ -356,11 +364,11 @@ export class InvariantChecker {
   private compareSegments(key: string, a: NodeId, sa: Segment, b: NodeId, sb: Segment): boolean {
     const n = Math.min(sa.msgs.length, sb.msgs.length);
     for (let i = 0; i < n; i++) {
-      if (sa.msgs[i] !== sb.msgs[i])
+      if (sa.msgs.at(i) !== sb.msgs.at(i))
         return this.fail(
           'evs-same-set',
           a,
-          `moving ${key}: delivery #${i} is message ${sa.msgs[i]} at node ${a}, ${sb.msgs[i]} at node ${b}`,
+          `moving ${key}: delivery #${i} is message ${sa.msgs.at(i)} at node ${a}, ${sb.msgs.at(i)} at node ${b}`,
         );
     }
     if (sa.msgs.length !== sb.msgs.length)
