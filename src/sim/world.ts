@@ -569,8 +569,10 @@ export class World {
     const tick = (): void => {
       if (!node.up || this.stopped || this.now >= this.workloadUntil) return;
       if (this.now >= node.pausedUntil && node.core.sendQueueRoom() > 0) this.offer(node.id);
-      this.after(mean * (0.5 + this.workPrng.float()), tick);
+      // As after(), with the one event this node's workload always has queued.
+      this.queue.push(this.now + mean * (0.5 + this.workPrng.float()), next);
     };
+    const next: SimEvent = { k: Kind.Action, fn: tick };
     this.after(mean * this.workPrng.float(), tick);
   }
 
@@ -589,10 +591,21 @@ export class World {
     const payload = encodePayload(msgId, id, len);
     this.offered++;
     this.checker.sent(id, msgId, g);
+    // As input(), without a closure per message.
     let ok = false;
-    this.input(node, () => {
+    node.recorder.setTime(this.now);
+    this.checker.setTime(this.now);
+    let threw = false;
+    try {
       ok = node.core.mcast(payload, g);
-    });
+    } catch (err) {
+      threw = true;
+      this.coreThrew(node, err);
+    }
+    if (!threw) {
+      const v = this.checker.violation;
+      if (v) this.violate(v);
+    }
     node.recorder.rec(EV.SIM_APP_SEND, msgId, len, g, ok ? 1 : 0);
     if (ok) {
       this.accepted++;

@@ -319,8 +319,50 @@ function encodePlainMcast(m: McastMessage): Uint8Array {
   return out;
 }
 
+/** Token: header, seq, tokenSeq, aru, aruAddr, ring id, backlog, fcc, retransFlg, rtr count. */
+const TOKEN_FIXED_SIZE = HEADER_SIZE + 16 + RING_ID_SIZE + 4 + 4 + 1 + 2;
+const RTR_ITEM_SIZE = RING_ID_SIZE + 4;
+
+function putRingId(out: Uint8Array, at: number, r: RingId): void {
+  const seq = r.seq;
+  if (!Number.isSafeInteger(seq) || seq < 0) throw new RangeError(`u53 out of range: ${seq}`);
+  put32(out, at, r.rep);
+  put32(out, at + 4, seq % 0x100000000);
+  put32(out, at + 8, Math.floor(seq / 0x100000000));
+}
+
+/** The other hot path: a token (one per visit) written straight into a buffer of its exact size. */
+function encodeToken(m: TokenMessage): Uint8Array {
+  const rtr = m.rtr;
+  if (rtr.length > RTR_ENTRIES_MAX) throw new RangeError('token rtr list too long');
+  const out = new Uint8Array(TOKEN_FIXED_SIZE + rtr.length * RTR_ITEM_SIZE);
+  out[0] = MAGIC & 0xff;
+  out[1] = MAGIC >>> 8;
+  out[2] = VERSION;
+  out[3] = MessageType.Token;
+  out[4] = 0;
+  put32(out, 5, m.sender);
+  put32(out, 9, m.seq);
+  put32(out, 13, m.tokenSeq);
+  put32(out, 17, m.aru);
+  put32(out, 21, m.aruAddr);
+  putRingId(out, 25, m.ringId);
+  put32(out, 37, m.backlog);
+  put32(out, 41, m.fcc);
+  out[45] = m.retransFlg ? 1 : 0;
+  out[46] = rtr.length;
+  out[47] = rtr.length >>> 8;
+  let at = TOKEN_FIXED_SIZE;
+  for (const item of rtr) {
+    putRingId(out, at, item.ringId);
+    put32(out, at + RING_ID_SIZE, item.seq);
+    at += RTR_ITEM_SIZE;
+  }
+  return out;
+}
+
 /**
- * One writer for every encode that is not a plain mcast: encoding never nests (a recovery
+ * One writer for every encode that is not a plain mcast nor a token: encoding never nests (a recovery
  * wrapper is written into the same writer), and finish() hands out a copy of exact size.
  */
 const scratch = new WireWriter(512);
@@ -351,6 +393,7 @@ export const totemCodec: SrpCodec = {
   mcastOverhead: HEADER_SIZE + MCAST_FIELDS_SIZE,
   encode(msg: SrpMessage): Uint8Array {
     if (msg.type === MessageType.Mcast && !msg.encapsulated) return encodePlainMcast(msg);
+    if (msg.type === MessageType.Token) return encodeToken(msg);
     scratch.reset();
     encodeInto(scratch, msg);
     return scratch.finish();

@@ -425,7 +425,7 @@ export class SrpNode implements OrderedChannel {
       return;
     }
     ring.store({ msg: m, bytes });
-    this.missCount.delete(m.seq);
+    if (this.missCount.size > 0) this.missCount.delete(m.seq);
     this.rec.rec(EV.SRP_MCAST_RX, from, m.seq, ringSeqLow(m.ringId), m.encapsulated ? 0 : m.origin);
     if (m.encapsulated && this._state === 'RECOVERY') this.recoverOldMessage(m.encapsulated);
     if (this._state === 'OPERATIONAL' || this._state === 'RECOVERY') this.advanceDelivery();
