@@ -585,6 +585,8 @@ export class SrpNode implements OrderedChannel {
 
   /** Re-multicasts what the token asks for and I hold; returns the count, or -1 after a range violation. */
   private serveRetransmissions(tok: TokenMessage): number {
+    // Most visits carry no requests: nothing to serve, no list to rebuild.
+    if (tok.rtr.length === 0) return 0;
     let served = 0;
     const keep: typeof tok.rtr = [];
     for (const item of tok.rtr) {
