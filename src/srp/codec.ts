@@ -39,10 +39,19 @@ function writeRingId(w: WireWriter, r: RingId): void {
   w.u32(r.rep).u53(r.seq);
 }
 
+/**
+ * The ring id decoded last. Nearly every packet names the current ring, and a RingId is
+ * never mutated (its fields are readonly), so equal ids share one object.
+ */
+let lastRingId: RingId = { rep: 0, seq: 0 };
+
 function readRingId(r: WireReader): RingId {
   const rep = r.u32();
   const seq = r.u53();
-  return { rep, seq };
+  const last = lastRingId;
+  if (last.rep === rep && last.seq === seq) return last;
+  lastRingId = { rep, seq };
+  return lastRingId;
 }
 
 function readBool(r: WireReader): boolean {
