@@ -344,7 +344,7 @@ function putRingId(out: Uint8Array, at: number, r: RingId): void {
 function encodeToken(m: TokenMessage): Uint8Array {
   const rtr = m.rtr;
   if (rtr.length > RTR_ENTRIES_MAX) throw new RangeError('token rtr list too long');
-  const out = new Uint8Array(TOKEN_FIXED_SIZE + rtr.length * RTR_ITEM_SIZE);
+  const out = allocBytes(TOKEN_FIXED_SIZE + rtr.length * RTR_ITEM_SIZE);
   out[0] = MAGIC & 0xff;
   out[1] = MAGIC >>> 8;
   out[2] = VERSION;

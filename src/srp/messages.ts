@@ -24,7 +24,8 @@ export interface RtrItem {
 
 export interface TokenMessage {
   readonly type: typeof MessageType.Token;
-  readonly sender: NodeId;
+  /** Rewritten by the node that forwards the token (a token object is the holder's alone). */
+  sender: NodeId;
   seq: number;
   tokenSeq: number;
   aru: number;

@@ -720,20 +720,10 @@ export class SrpNode implements OrderedChannel {
 
   private forwardToken(tok: TokenMessage): void {
     const to = this.nextMember();
-    // Field by field rather than a spread: this runs on every token visit.
-    const out: TokenMessage = {
-      type: MessageType.Token,
-      sender: this.nodeId,
-      seq: tok.seq,
-      tokenSeq: tok.tokenSeq,
-      aru: tok.aru,
-      aruAddr: tok.aruAddr,
-      ringId: tok.ringId,
-      backlog: tok.backlog,
-      fcc: tok.fcc,
-      retransFlg: tok.retransFlg,
-      rtr: tok.rtr,
-    };
+    // The token object is this node's alone (decoded from its packet, or held): forwarding
+    // rewrites it rather than copying it, as this runs on every visit.
+    const out = tok;
+    out.sender = this.nodeId;
     this.rec.rec(EV.SRP_TOKEN_TX, to, out.tokenSeq, out.seq, out.aru);
     this.sendToken(out, to, out.tokenSeq);
   }
