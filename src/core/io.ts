@@ -50,6 +50,7 @@ export interface Configuration {
 
 /** What the ordering layer hands to the layer above it (pg, and through it sync and services). */
 export interface OrderedListener {
+  /** The payload is read-only: it may share memory with a packet the ordering layer keeps. */
   deliver(sender: NodeId, payload: Uint8Array, guarantee: Guarantee, ringId: RingId, seq: number): void;
   configurationChange(conf: Configuration): void;
   /** This node holds the token: the last moment to stage packed messages for this visit. */

@@ -26,7 +26,10 @@
  * wire-decodable (a core sent a packet its own codec cannot decode).
  */
 import { type Configuration, Guarantee, type NodeId, type RingId } from '../core/io.js';
-import { decodePayload } from './payload.js';
+import { DenseIdSet } from './dense-id-set.js';
+import { IdList } from './id-list.js';
+import { payloadDamage, payloadSender, peekMsgId } from './payload.js';
+import { SeqOwners } from './seq-owners.js';
 
 export interface Violation {
   readonly invariant: string;
@@ -49,7 +52,7 @@ interface MessageRecord {
 
 interface Segment {
   readonly regularKey: string;
-  readonly msgs: number[];
+  readonly msgs: IdList;
   /** Index in msgs where the transitional configuration came, -1 before it. */
   transIndex: number;
   transKey: string | undefined;
@@ -62,13 +65,13 @@ interface RegularView {
   readonly seq: number;
   readonly members: readonly NodeId[];
   /** seq -> message id for this ring, shared by every node that installed it. */
-  readonly owners: Map<number, number>;
+  readonly owners: SeqOwners;
 }
 
 interface NodeState {
   incarnation: number;
   up: boolean;
-  delivered: Set<number>;
+  delivered: DenseIdSet;
   regular: RegularView | undefined;
   transitional: { key: string; members: readonly NodeId[] } | undefined;
   /** Last seq delivered in the current ring (u32, compared modulo 2^32). */
@@ -76,6 +79,12 @@ interface NodeState {
   lastFromSender: Map<NodeId, number>;
   segment: Segment | undefined;
   sent: number[];
+}
+
+/** True when every member's bit is set in `heldBy`. */
+function holdsAll(heldBy: number, members: readonly NodeId[]): boolean {
+  for (let i = 0; i < members.length; i++) if ((heldBy & (1 << members[i]!)) === 0) return false;
+  return true;
 }
 
 export function ringKey(r: RingId): string {
@@ -87,7 +96,7 @@ export class InvariantChecker {
   private readonly nodes = new Map<NodeId, NodeState>();
   /** Highest regular ring seq each node id has installed, across incarnations. */
   private readonly lastRingSeq = new Map<NodeId, number>();
-  private readonly seqOwner = new Map<string, Map<number, number>>();
+  private readonly seqOwner = new Map<string, SeqOwners>();
   private readonly regularMembers = new Map<string, string>();
   private readonly transMembers = new Map<string, string>();
   private readonly closedSegments = new Map<string, { node: NodeId; seg: Segment }>();
@@ -128,7 +137,7 @@ export class InvariantChecker {
     this.nodes.set(node, {
       incarnation,
       up: true,
-      delivered: new Set(),
+      delivered: new DenseIdSet(),
       regular: undefined,
       transitional: undefined,
       lastSeq: undefined,
@@ -174,16 +183,17 @@ export class InvariantChecker {
   ): boolean {
     this.deliveries++;
     const st = this.nodeOf(node);
-    const decoded = decodePayload(payload);
-    if (typeof decoded === 'string') return this.fail('payload-intact', node, decoded);
-    const { msgId } = decoded;
+    const damage = payloadDamage(payload);
+    if (damage !== undefined) return this.fail('payload-intact', node, damage);
+    const msgId = peekMsgId(payload);
     const m = this.msgs[msgId];
     if (!m) return this.fail('payload-intact', node, `message ${msgId} was never sent`);
-    if (decoded.sender !== m.sender || sender !== m.sender)
+    const named = payloadSender(payload);
+    if (named !== m.sender || sender !== m.sender)
       return this.fail(
         'payload-intact',
         node,
-        `message ${msgId} sent by ${m.sender} delivered as from ${sender} (payload says ${decoded.sender})`,
+        `message ${msgId} sent by ${m.sender} delivered as from ${sender} (payload says ${named})`,
       );
     if (guarantee !== m.guarantee)
       return this.fail(
@@ -238,13 +248,14 @@ export class InvariantChecker {
     st.lastFromSender.set(sender, msgId);
     if (guarantee === Guarantee.Safe) {
       const view = st.transitional ?? reg;
-      const missing = view.members.filter((n) => (m.heldBy & (1 << n)) === 0);
-      if (missing.length > 0)
+      if (!holdsAll(m.heldBy, view.members)) {
+        const missing = view.members.filter((n) => (m.heldBy & (1 << n)) === 0);
         return this.fail(
           'safe-delivery',
           node,
           `safe message ${msgId} delivered while [${missing}] of [${view.members}] do not hold it`,
         );
+      }
     }
     const seg = st.segment!;
     if (this.evsExempt(msgId)) return true;
@@ -286,13 +297,19 @@ export class InvariantChecker {
       this.closeSegment(node, st);
       let owners = this.seqOwner.get(key);
       if (!owners) {
-        owners = new Map();
+        owners = new SeqOwners();
         this.seqOwner.set(key, owners);
       }
       st.regular = { key, rep: conf.ringId.rep, seq: conf.ringId.seq, members, owners };
       st.transitional = undefined;
       st.lastSeq = undefined;
-      st.segment = { regularKey: key, msgs: [], transIndex: -1, transKey: undefined, hasSafe: false };
+      st.segment = {
+        regularKey: key,
+        msgs: new IdList(),
+        transIndex: -1,
+        transKey: undefined,
+        hasSafe: false,
+      };
     } else {
       const reg = st.regular;
       if (st.transitional)
@@ -347,11 +364,11 @@ export class InvariantChecker {
   private compareSegments(key: string, a: NodeId, sa: Segment, b: NodeId, sb: Segment): boolean {
     const n = Math.min(sa.msgs.length, sb.msgs.length);
     for (let i = 0; i < n; i++) {
-      if (sa.msgs[i] !== sb.msgs[i])
+      if (sa.msgs.at(i) !== sb.msgs.at(i))
         return this.fail(
           'evs-same-set',
           a,
-          `moving ${key}: delivery #${i} is message ${sa.msgs[i]} at node ${a}, ${sb.msgs[i]} at node ${b}`,
+          `moving ${key}: delivery #${i} is message ${sa.msgs.at(i)} at node ${a}, ${sb.msgs.at(i)} at node ${b}`,
         );
     }
     if (sa.msgs.length !== sb.msgs.length)

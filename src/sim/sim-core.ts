@@ -9,6 +9,10 @@ import type { InvariantChecker } from './checker.js';
 
 export interface SimCore {
   start(now: number): void;
+  /**
+   * One datagram arrives. The bytes are the sender's, shared by every receiver of that
+   * datagram: a core may keep them, never write into them (nor into a packet it sent).
+   */
   receive(now: number, from: NodeId, packet: Uint8Array): void;
   timerExpired(now: number, timer: number): void;
   /** Queues one application message; false when the send queue is full. */

@@ -2,7 +2,7 @@
  * The real ordering core under simulation: SrpNode behind the SimCore interface.
  */
 import type { Guarantee, NodeId } from '../core/io.js';
-import { totemCodec } from '../srp/codec.js';
+import { decodeSharingPayload, totemCodec } from '../srp/codec.js';
 import { resolveSrpConfig, type SrpConfig } from '../srp/config.js';
 import { MessageType } from '../srp/messages.js';
 import { SrpNode } from '../srp/srp-node.js';
@@ -120,7 +120,8 @@ export function srpCoreFactory(overrides: Partial<SrpConfig> = {}): SimCoreFacto
       // the receiver counts a decode error and the ring cannot make progress.
       if (packet[TYPE_OFFSET] !== MessageType.Mcast) return NO_PAYLOADS;
       try {
-        const m = totemCodec.decode(packet);
+        // The payload is only peeked at, so it need not be copied out of the packet.
+        const m = decodeSharingPayload(packet);
         if (m.type !== MessageType.Mcast) return NO_PAYLOADS;
         return { payloads: [m.encapsulated ? m.encapsulated.payload : m.payload] };
       } catch (err) {

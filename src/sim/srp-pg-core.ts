@@ -17,7 +17,7 @@ import {
 } from '../pg/frame.js';
 import type { GroupListener } from '../pg/process-groups.js';
 import { ProcessGroups } from '../pg/process-groups.js';
-import { totemCodec } from '../srp/codec.js';
+import { decodeSharingPayload } from '../srp/codec.js';
 import { resolveSrpConfig, type SrpConfig } from '../srp/config.js';
 import { MessageType } from '../srp/messages.js';
 import { SrpNode } from '../srp/srp-node.js';
@@ -254,7 +254,8 @@ export function srpPgCoreFactory(opts: SrpPgOptions = {}): SimCoreFactory {
       if (packet[TYPE_OFFSET] !== MessageType.Mcast) return NO_PAYLOADS;
       let inner: { origin: NodeId; payload: Uint8Array };
       try {
-        const m = totemCodec.decode(packet);
+        // The frame is only read here, so its bytes need not be copied out of the packet.
+        const m = decodeSharingPayload(packet);
         if (m.type !== MessageType.Mcast) return NO_PAYLOADS;
         inner = m.encapsulated ?? m;
       } catch (err) {

@@ -55,7 +55,9 @@ class SimNode implements Host, OrderedListener {
    * Armed timers. Cores re-arm some timers on every token, so a timer keeps at most one
    * entry in the event queue: re-arming it later only moves `due`, and the entry, when it
    * comes up early, re-queues itself for `due`. Moving a timer earlier queues a new entry
-   * (a new generation; the old entry is then ignored).
+   * (a new generation; the old entry is then ignored). Cancelling only disarms the timer, so
+   * that re-arming it (cores cancel and re-arm their token timers on every visit) reuses the
+   * queued entry; a disarmed entry that comes up is dropped.
    */
   readonly timers = new Map<number, TimerState>();
   private gen = 0;
@@ -81,15 +83,22 @@ class SimNode implements Host, OrderedListener {
     const t = this.timers.get(timer);
     if (t && t.queuedFor <= due) {
       t.due = due;
+      t.armed = true;
       return;
     }
     const gen = ++this.gen;
-    this.timers.set(timer, { due, gen, queuedFor: due });
+    if (t) {
+      t.due = due;
+      t.gen = gen;
+      t.queuedFor = due;
+      t.armed = true;
+    } else this.timers.set(timer, { due, gen, queuedFor: due, armed: true });
     this.world.queueTimer(this, timer, gen, due);
   }
 
   cancelTimer(timer: number): void {
-    this.timers.delete(timer);
+    const t = this.timers.get(timer);
+    if (t) t.armed = false;
   }
 
   persistRingSeq(seq: number): void {
@@ -111,9 +120,11 @@ interface TimerState {
   /** When the timer expires. */
   due: number;
   /** The generation of its live queue entry. */
-  readonly gen: number;
+  gen: number;
   /** The time its live queue entry is queued for (<= due). */
   queuedFor: number;
+  /** False once cancelled: the live entry is dropped when it comes up. */
+  armed: boolean;
 }
 
 const NO_IDS: number[] = [];
@@ -228,8 +239,8 @@ export class World {
   runUntil(until: number): void {
     const q = this.queue;
     while (!this.stopped && q.peekTime() <= until) {
-      const item = q.pop()!;
-      this.now = item.time;
+      const event = q.take()!;
+      this.now = q.lastTime;
       if (++this.events > this.maxEvents || q.size > this.maxQueued) {
         const detail =
           q.size > this.maxQueued
@@ -238,7 +249,7 @@ export class World {
         this.violate({ invariant: 'storm', node: undefined, time: this.now, detail });
         break;
       }
-      this.dispatch(item.event);
+      this.dispatch(event);
     }
     if (!this.stopped && this.now < until) this.now = until;
   }
@@ -255,14 +266,19 @@ export class World {
         }
         const dg = ev.dg;
         for (const id of dg.ids) this.checker.received(ev.to, id);
-        // Each receiver gets its own copy, as from a socket: a core may keep or reuse it.
-        this.inputPacket(node, dg.from, dg.bytes.slice());
+        // Every receiver of a datagram is handed the sender's bytes (SimCore.receive: a core
+        // may keep a packet but never writes into it).
+        this.inputPacket(node, dg.from, dg.bytes);
         return;
       }
       case Kind.Timer: {
         const node = ev.node;
         const t = node.timers.get(ev.timer);
         if (!node.up || t === undefined || t.gen !== ev.gen) return;
+        if (!t.armed) {
+          node.timers.delete(ev.timer);
+          return;
+        }
         const at = Math.max(t.due, node.pausedUntil);
         if (this.now < at) {
           if (this.now < node.pausedUntil) node.lateInputs++;
@@ -343,7 +359,9 @@ export class World {
   // ---- network ----------------------------------------------------------------------
 
   transmit(node: SimNode, to: NodeId, packet: Uint8Array): void {
-    const bytes = packet.slice();
+    // Not copied: a core never writes into a packet it sent (as with a socket, whose send
+    // may still be reading it), and every receiver gets these same bytes.
+    const bytes = packet;
     const info = this.core.inspect(bytes);
     if (info.error !== undefined) {
       const detail = `node ${node.id} sent ${bytes.length} bytes that do not decode: ${info.error}`;
@@ -551,8 +569,10 @@ export class World {
     const tick = (): void => {
       if (!node.up || this.stopped || this.now >= this.workloadUntil) return;
       if (this.now >= node.pausedUntil && node.core.sendQueueRoom() > 0) this.offer(node.id);
-      this.after(mean * (0.5 + this.workPrng.float()), tick);
+      // As after(), with the one event this node's workload always has queued.
+      this.queue.push(this.now + mean * (0.5 + this.workPrng.float()), next);
     };
+    const next: SimEvent = { k: Kind.Action, fn: tick };
     this.after(mean * this.workPrng.float(), tick);
   }
 
@@ -571,14 +591,32 @@ export class World {
     const payload = encodePayload(msgId, id, len);
     this.offered++;
     this.checker.sent(id, msgId, g);
+    // As input(), without a closure per message.
     let ok = false;
-    this.input(node, () => {
+    node.recorder.setTime(this.now);
+    this.checker.setTime(this.now);
+    let threw = false;
+    try {
       ok = node.core.mcast(payload, g);
-    });
+    } catch (err) {
+      threw = true;
+      this.coreThrew(node, err);
+    }
+    if (!threw) {
+      const v = this.checker.violation;
+      if (v) this.violate(v);
+    }
     node.recorder.rec(EV.SIM_APP_SEND, msgId, len, g, ok ? 1 : 0);
     if (ok) {
       this.accepted++;
-      this.trace.addAll(6, this.now, id, msgId, len, g);
+      const h = this.trace;
+      // One add per value (the same hash as addAll, without an array per message).
+      h.add(6);
+      h.add(this.now);
+      h.add(id);
+      h.add(msgId);
+      h.add(len);
+      h.add(g);
     } else this.checker.withdrawn(id, msgId);
     return ok ? msgId : 0;
   }
@@ -595,7 +633,15 @@ export class World {
   ): void {
     this.lastDeliveryAt = this.now;
     this.checker.delivered(node.id, sender, payload, g, ring, seq);
-    this.trace.addAll(1, this.now, node.id, peekMsgId(payload), ring.rep, ring.seq, seq);
+    const h = this.trace;
+    // One add per value (the same hash as addAll, without an array per delivery).
+    h.add(1);
+    h.add(this.now);
+    h.add(node.id);
+    h.add(peekMsgId(payload));
+    h.add(ring.rep);
+    h.add(ring.seq);
+    h.add(seq);
   }
 
   onConfiguration(node: SimNode, conf: Configuration): void {

@@ -1,6 +1,7 @@
 import type { Guarantee, NodeId, RingId } from '../core/io.js';
 import { DecodeError } from '../wire/decode-error.js';
 import { WireReader } from '../wire/reader.js';
+import { allocBytes } from '../wire/slab.js';
 import { WireWriter } from '../wire/writer.js';
 import {
   type CommitEntry,
@@ -38,10 +39,19 @@ function writeRingId(w: WireWriter, r: RingId): void {
   w.u32(r.rep).u53(r.seq);
 }
 
+/**
+ * The ring id decoded last. Nearly every packet names the current ring, and a RingId is
+ * never mutated (its fields are readonly), so equal ids share one object.
+ */
+let lastRingId: RingId = { rep: 0, seq: 0 };
+
 function readRingId(r: WireReader): RingId {
   const rep = r.u32();
   const seq = r.u53();
-  return { rep, seq };
+  const last = lastRingId;
+  if (last.rep === rep && last.seq === seq) return last;
+  lastRingId = { rep, seq };
+  return lastRingId;
 }
 
 function readBool(r: WireReader): boolean {
@@ -140,7 +150,26 @@ function encodeInto(w: WireWriter, msg: SrpMessage): void {
   }
 }
 
-function decodeMcast(r: WireReader, sender: NodeId, encapsulated: boolean, nested: boolean): McastMessage {
+/**
+ * The next n bytes as a view. A plain Uint8Array is viewed by constructor, which is cheaper
+ * than subarray; anything else (a Buffer) through subarray, which keeps its class.
+ */
+function viewOf(r: WireReader, n: number): Uint8Array {
+  const bytes = r.bytes;
+  if (bytes.constructor !== Uint8Array) return r.bytesView(n);
+  r.need(n);
+  const v = new Uint8Array(bytes.buffer, bytes.byteOffset + r.offset, n);
+  r.offset += n;
+  return v;
+}
+
+function decodeMcast(
+  r: WireReader,
+  sender: NodeId,
+  encapsulated: boolean,
+  nested: boolean,
+  copyPayload: boolean,
+): McastMessage {
   const origin = readNodeId(r);
   const seq = r.u32();
   const ringId = readRingId(r);
@@ -151,11 +180,11 @@ function decodeMcast(r: WireReader, sender: NodeId, encapsulated: boolean, neste
   const length = r.u32();
   if (length !== r.remaining) r.fail('bad-length', r.offset - 4);
   if (!encapsulated) {
-    const payload = r.bytesView(length).slice();
+    const payload = copyPayload ? r.bytesView(length).slice() : viewOf(r, length);
     return { type: MessageType.Mcast, sender, origin, seq, ringId, guarantee, encapsulated: null, payload };
   }
   if (nested) r.fail('bad-value');
-  const inner = decodeFrom(r, true);
+  const inner = decodeFrom(r, true, copyPayload);
   if (inner.type !== MessageType.Mcast || inner.encapsulated) r.fail('bad-type');
   return {
     type: MessageType.Mcast,
@@ -169,7 +198,7 @@ function decodeMcast(r: WireReader, sender: NodeId, encapsulated: boolean, neste
   };
 }
 
-function decodeFrom(r: WireReader, nested: boolean): SrpMessage {
+function decodeFrom(r: WireReader, nested: boolean, copyPayload: boolean): SrpMessage {
   const start = r.offset;
   const magic = r.u16();
   if (magic !== MAGIC) r.fail('bad-magic', start);
@@ -211,7 +240,7 @@ function decodeFrom(r: WireReader, nested: boolean): SrpMessage {
       return tok;
     }
     case MessageType.Mcast:
-      return decodeMcast(r, sender, (flags & FLAG_ENCAPSULATED) !== 0, nested);
+      return decodeMcast(r, sender, (flags & FLAG_ENCAPSULATED) !== 0, nested, copyPayload);
     case MessageType.MergeDetect:
     case MessageType.TokenHoldCancel: {
       const ringId = readRingId(r);
@@ -270,24 +299,102 @@ function decodeFrom(r: WireReader, nested: boolean): SrpMessage {
   }
 }
 
+function put32(out: Uint8Array, at: number, v: number): void {
+  out[at] = v;
+  out[at + 1] = v >>> 8;
+  out[at + 2] = v >>> 16;
+  out[at + 3] = v >>> 24;
+}
+
 /** The hot path: a plain mcast written straight into a buffer of its exact size. */
 function encodePlainMcast(m: McastMessage): Uint8Array {
-  const out = new Uint8Array(HEADER_SIZE + MCAST_FIELDS_SIZE + m.payload.length);
-  const v = new DataView(out.buffer);
-  v.setUint16(0, MAGIC, true);
-  v.setUint8(2, VERSION);
-  v.setUint8(3, MessageType.Mcast);
-  v.setUint8(4, 0);
-  v.setUint32(5, m.sender, true);
-  v.setUint32(9, m.origin, true);
-  v.setUint32(13, m.seq, true);
-  v.setUint32(17, m.ringId.rep, true);
-  v.setUint32(21, m.ringId.seq % 0x100000000, true);
-  v.setUint32(25, Math.floor(m.ringId.seq / 0x100000000), true);
-  v.setUint8(29, m.guarantee);
-  v.setUint32(30, m.payload.length, true);
+  const ringSeq = m.ringId.seq;
+  if (!Number.isSafeInteger(ringSeq) || ringSeq < 0) throw new RangeError(`u53 out of range: ${ringSeq}`);
+  const out = allocBytes(HEADER_SIZE + MCAST_FIELDS_SIZE + m.payload.length);
+  out[0] = MAGIC & 0xff;
+  out[1] = MAGIC >>> 8;
+  out[2] = VERSION;
+  out[3] = MessageType.Mcast;
+  out[4] = 0;
+  put32(out, 5, m.sender);
+  put32(out, 9, m.origin);
+  put32(out, 13, m.seq);
+  put32(out, 17, m.ringId.rep);
+  put32(out, 21, ringSeq % 0x100000000);
+  put32(out, 25, Math.floor(ringSeq / 0x100000000));
+  out[29] = m.guarantee;
+  put32(out, 30, m.payload.length);
   out.set(m.payload, 34);
   return out;
+}
+
+/** Token: header, seq, tokenSeq, aru, aruAddr, ring id, backlog, fcc, retransFlg, rtr count. */
+const TOKEN_FIXED_SIZE = HEADER_SIZE + 16 + RING_ID_SIZE + 4 + 4 + 1 + 2;
+const RTR_ITEM_SIZE = RING_ID_SIZE + 4;
+
+function putRingId(out: Uint8Array, at: number, r: RingId): void {
+  const seq = r.seq;
+  if (!Number.isSafeInteger(seq) || seq < 0) throw new RangeError(`u53 out of range: ${seq}`);
+  put32(out, at, r.rep);
+  put32(out, at + 4, seq % 0x100000000);
+  put32(out, at + 8, Math.floor(seq / 0x100000000));
+}
+
+/** The other hot path: a token (one per visit) written straight into a buffer of its exact size. */
+function encodeToken(m: TokenMessage): Uint8Array {
+  const rtr = m.rtr;
+  if (rtr.length > RTR_ENTRIES_MAX) throw new RangeError('token rtr list too long');
+  const out = allocBytes(TOKEN_FIXED_SIZE + rtr.length * RTR_ITEM_SIZE);
+  out[0] = MAGIC & 0xff;
+  out[1] = MAGIC >>> 8;
+  out[2] = VERSION;
+  out[3] = MessageType.Token;
+  out[4] = 0;
+  put32(out, 5, m.sender);
+  put32(out, 9, m.seq);
+  put32(out, 13, m.tokenSeq);
+  put32(out, 17, m.aru);
+  put32(out, 21, m.aruAddr);
+  putRingId(out, 25, m.ringId);
+  put32(out, 37, m.backlog);
+  put32(out, 41, m.fcc);
+  out[45] = m.retransFlg ? 1 : 0;
+  out[46] = rtr.length;
+  out[47] = rtr.length >>> 8;
+  let at = TOKEN_FIXED_SIZE;
+  for (const item of rtr) {
+    putRingId(out, at, item.ringId);
+    put32(out, at + RING_ID_SIZE, item.seq);
+    at += RTR_ITEM_SIZE;
+  }
+  return out;
+}
+
+/**
+ * One writer for every encode that is not a plain mcast nor a token: encoding never nests (a recovery
+ * wrapper is written into the same writer), and finish() hands out a copy of exact size.
+ */
+const scratch = new WireWriter(512);
+
+function decodeWith(bytes: Uint8Array, copyPayload: boolean): SrpMessage {
+  const r = new WireReader(bytes, WHAT);
+  try {
+    const msg = decodeFrom(r, false, copyPayload);
+    r.end();
+    return msg;
+  } catch (err) {
+    if (err instanceof DecodeError) throw err;
+    // Anything else would be a decoder bug; it must still surface as a DecodeError.
+    throw new DecodeError('bad-value', WHAT, r.offset);
+  }
+}
+
+/**
+ * Decodes exactly as `totemCodec.decode` does (same checks, same errors), but an mcast's
+ * payload is a view into `bytes`, not a copy: for a caller that only inspects the packet.
+ */
+export function decodeSharingPayload(bytes: Uint8Array): SrpMessage {
+  return decodeWith(bytes, false);
 }
 
 /** The default codec. */
@@ -295,22 +402,13 @@ export const totemCodec: SrpCodec = {
   mcastOverhead: HEADER_SIZE + MCAST_FIELDS_SIZE,
   encode(msg: SrpMessage): Uint8Array {
     if (msg.type === MessageType.Mcast && !msg.encapsulated) return encodePlainMcast(msg);
-    const w = new WireWriter(
-      msg.type === MessageType.Mcast ? 128 + (msg.encapsulated?.payload.length ?? 0) : 128,
-    );
-    encodeInto(w, msg);
-    return w.finish();
+    if (msg.type === MessageType.Token) return encodeToken(msg);
+    scratch.reset();
+    encodeInto(scratch, msg);
+    return scratch.finish();
   },
   decode(bytes: Uint8Array): SrpMessage {
-    const r = new WireReader(bytes, WHAT);
-    try {
-      const msg = decodeFrom(r, false);
-      r.end();
-      return msg;
-    } catch (err) {
-      if (err instanceof DecodeError) throw err;
-      // Anything else would be a decoder bug; it must still surface as a DecodeError.
-      throw new DecodeError('bad-value', WHAT, r.offset);
-    }
+    return decodeWith(bytes, true);
   },
+  decodeSharing: decodeSharingPayload,
 };

@@ -99,7 +99,7 @@ export interface OldRingDeliveryPlan {
  * after recovery and computes the same highRingDelivered, so all cut the stream identically.
  */
 export function planOldRingDelivery(
-  queue: ReadonlyMap<number, StoredMessage>,
+  queue: { get(seq: number): StoredMessage | undefined },
   highDelivered: number,
   high: number,
   highRingDelivered: number,

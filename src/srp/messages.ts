@@ -24,7 +24,8 @@ export interface RtrItem {
 
 export interface TokenMessage {
   readonly type: typeof MessageType.Token;
-  readonly sender: NodeId;
+  /** Rewritten by the node that forwards the token (a token object is the holder's alone). */
+  sender: NodeId;
   seq: number;
   tokenSeq: number;
   aru: number;
@@ -106,4 +107,9 @@ export interface SrpCodec {
   encode(msg: SrpMessage): Uint8Array;
   /** Throws only DecodeError. */
   decode(bytes: Uint8Array): SrpMessage;
+  /**
+   * As decode, but an mcast's payload may be a view into `bytes` rather than a copy: for a
+   * caller that keeps the packet unchanged anyway (SrpNode stores it for retransmission).
+   */
+  decodeSharing?(bytes: Uint8Array): SrpMessage;
 }

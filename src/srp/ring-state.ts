@@ -1,6 +1,7 @@
 import type { RingId } from '../core/io.js';
 import type { McastMessage } from './messages.js';
 import { seqAdd, seqGt, seqLte } from './seq.js';
+import { SeqQueue } from './seq-queue.js';
 
 export interface StoredMessage {
   readonly msg: McastMessage;
@@ -13,7 +14,7 @@ export interface StoredMessage {
  * during RECOVERY the old ring's is set aside (and restored if recovery fails).
  */
 export class RingState {
-  readonly queue = new Map<number, StoredMessage>();
+  readonly queue = new SeqQueue<StoredMessage>();
   /** Every message up to here is held (no holes). */
   aru: number;
   /** The highest sequence number known to exist on this ring. */

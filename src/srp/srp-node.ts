@@ -11,6 +11,7 @@ import {
 import { EV } from '../recorder/events/index.js';
 import type { Recorder } from '../recorder/recorder.js';
 import { DECODE_ERROR_CODES, DecodeError } from '../wire/decode-error.js';
+import { copyBytes } from '../wire/slab.js';
 import { totemCodec } from './codec.js';
 import { resolveSrpConfig, type SrpConfig } from './config.js';
 import { Deque } from './deque.js';
@@ -242,7 +243,8 @@ export class SrpNode implements OrderedChannel {
     }
     let msg: SrpMessage;
     try {
-      msg = this.codec.decode(packet);
+      // The packet is kept unchanged (stored for retransmission), so a payload may point into it.
+      msg = this.codec.decodeSharing ? this.codec.decodeSharing(packet) : this.codec.decode(packet);
     } catch (err) {
       if (!(err instanceof DecodeError)) throw err;
       this.stats.decodeErrors++;
@@ -306,7 +308,7 @@ export class SrpNode implements OrderedChannel {
     if (payload.length > this.maxPayload)
       throw new RangeError(`srp payload of ${payload.length} bytes exceeds maxPayload ${this.maxPayload}`);
     if (this.newMessages.length >= this.config.sendQueueSize) return false;
-    this.newMessages.push({ payload: payload.slice(), guarantee });
+    this.newMessages.push({ payload: copyBytes(payload), guarantee });
     if (this._state === 'OPERATIONAL') {
       if (this.heldToken) this.releaseHeldToken();
       else if (this.seqUnchanged > this.config.seqnoUnchangedConst && !this.holdCancelSent) {
@@ -423,7 +425,7 @@ export class SrpNode implements OrderedChannel {
       return;
     }
     ring.store({ msg: m, bytes });
-    this.missCount.delete(m.seq);
+    if (this.missCount.size > 0) this.missCount.delete(m.seq);
     this.rec.rec(EV.SRP_MCAST_RX, from, m.seq, ringSeqLow(m.ringId), m.encapsulated ? 0 : m.origin);
     if (m.encapsulated && this._state === 'RECOVERY') this.recoverOldMessage(m.encapsulated);
     if (this._state === 'OPERATIONAL' || this._state === 'RECOVERY') this.advanceDelivery();
@@ -583,6 +585,8 @@ export class SrpNode implements OrderedChannel {
 
   /** Re-multicasts what the token asks for and I hold; returns the count, or -1 after a range violation. */
   private serveRetransmissions(tok: TokenMessage): number {
+    // Most visits carry no requests: nothing to serve, no list to rebuild.
+    if (tok.rtr.length === 0) return 0;
     let served = 0;
     const keep: typeof tok.rtr = [];
     for (const item of tok.rtr) {
@@ -716,7 +720,10 @@ export class SrpNode implements OrderedChannel {
 
   private forwardToken(tok: TokenMessage): void {
     const to = this.nextMember();
-    const out: TokenMessage = { ...tok, sender: this.nodeId };
+    // The token object is this node's alone (decoded from its packet, or held): forwarding
+    // rewrites it rather than copying it, as this runs on every visit.
+    const out = tok;
+    out.sender = this.nodeId;
     this.rec.rec(EV.SRP_TOKEN_TX, to, out.tokenSeq, out.seq, out.aru);
     this.sendToken(out, to, out.tokenSeq);
   }

@@ -1,12 +1,14 @@
-/** A little-endian writer into a buffer that grows as needed. */
+/**
+ * A little-endian writer into a buffer that grows as needed. Integers are stored byte by
+ * byte (no DataView to make per writer or per growth); `reset()` lets a hot encoder keep
+ * one writer and pay only for the copy `finish()` returns.
+ */
 export class WireWriter {
   private buf: Uint8Array;
-  private view: DataView;
   offset = 0;
 
   constructor(initial = 256) {
-    this.buf = new Uint8Array(initial);
-    this.view = new DataView(this.buf.buffer);
+    this.buf = new Uint8Array(Math.max(initial, 8));
   }
 
   private room(n: number): void {
@@ -16,32 +18,37 @@ export class WireWriter {
     const next = new Uint8Array(size);
     next.set(this.buf.subarray(0, this.offset));
     this.buf = next;
-    this.view = new DataView(next.buffer);
+  }
+
+  /** Starts over (keeping the buffer): what was written is forgotten. */
+  reset(): this {
+    this.offset = 0;
+    return this;
   }
 
   u8(v: number): this {
     this.room(1);
-    this.view.setUint8(this.offset++, v);
+    this.buf[this.offset++] = v;
     return this;
   }
 
   u16(v: number): this {
     this.room(2);
-    this.view.setUint16(this.offset, v, true);
+    this.put16(this.offset, v);
     this.offset += 2;
     return this;
   }
 
   u32(v: number): this {
     this.room(4);
-    this.view.setUint32(this.offset, v >>> 0, true);
+    this.put32(this.offset, v);
     this.offset += 4;
     return this;
   }
 
   i32(v: number): this {
     this.room(4);
-    this.view.setInt32(this.offset, v, true);
+    this.put32(this.offset, v);
     this.offset += 4;
     return this;
   }
@@ -50,15 +57,15 @@ export class WireWriter {
   u53(v: number): this {
     if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`u53 out of range: ${v}`);
     this.room(8);
-    this.view.setUint32(this.offset, v % 0x100000000, true);
-    this.view.setUint32(this.offset + 4, Math.floor(v / 0x100000000), true);
+    this.put32(this.offset, v % 0x100000000);
+    this.put32(this.offset + 4, Math.floor(v / 0x100000000));
     this.offset += 8;
     return this;
   }
 
   f64(v: number): this {
     this.room(8);
-    this.view.setFloat64(this.offset, v, true);
+    new DataView(this.buf.buffer, this.buf.byteOffset + this.offset, 8).setFloat64(0, v, true);
     this.offset += 8;
     return this;
   }
@@ -72,15 +79,33 @@ export class WireWriter {
 
   /** Overwrites a u16 at an earlier position (lengths known only at the end). */
   patchU16(at: number, v: number): void {
-    this.view.setUint16(at, v, true);
+    if (at < 0 || at + 2 > this.offset)
+      throw new RangeError(`patchU16 at ${at} outside the ${this.offset} bytes written`);
+    this.put16(at, v);
   }
 
   patchU32(at: number, v: number): void {
-    this.view.setUint32(at, v >>> 0, true);
+    if (at < 0 || at + 4 > this.offset)
+      throw new RangeError(`patchU32 at ${at} outside the ${this.offset} bytes written`);
+    this.put32(at, v);
   }
 
   /** The bytes written so far (a copy, so the writer can be reused). */
   finish(): Uint8Array {
     return this.buf.slice(0, this.offset);
+  }
+
+  private put16(at: number, v: number): void {
+    const b = this.buf;
+    b[at] = v;
+    b[at + 1] = v >>> 8;
+  }
+
+  private put32(at: number, v: number): void {
+    const b = this.buf;
+    b[at] = v;
+    b[at + 1] = v >>> 8;
+    b[at + 2] = v >>> 16;
+    b[at + 3] = v >>> 24;
   }
 }
