@@ -191,8 +191,7 @@ export class Plock extends EventEmitter<PlockEvents> {
 
   private async call(req: PlockWireRequest): Promise<Uint8Array> {
     const conn = this.conn;
-    if (!conn || !conn.isOpen)
-      throw new PlockError('NOT_CONNECTED', this.closed ? 'closed' : 'not connected');
+    if (!conn?.isOpen) throw new PlockError('NOT_CONNECTED', this.closed ? 'closed' : 'not connected');
     const { op, payload } = encodeRequest(req);
     try {
       return await conn.request(PLOCK_SERVICE_ID, op, payload);
