@@ -92,3 +92,27 @@ test('ownership: a node joins while a hand-over is in flight and ends with the s
   assert.match(c.assertAgree(), /fs1\/9 owner=0 locks=\[2\.21\.21:5-5x\]/);
   assert.ok(events(c, 1).some((e) => e.name === 'plock.owner'));
 });
+
+test('a merge of two partitions with lock state keeps the lowest node side; all members agree', () => {
+  const c = new PlockCluster([1, 2, 3]);
+  c.net.reconfigure([[1], [2, 3]]);
+  c.settle();
+  const a = c.lock(1, 11, 3, 0, 9);
+  const b = c.lock(2, 21, 3, 0, 9);
+  c.settle();
+  assert.equal(code(c, 1, a), 'OK');
+  assert.equal(code(c, 2, b), 'OK', 'each side granted its own lock');
+  c.net.reconfigure([[1, 2, 3]]);
+  c.settle();
+  const state = c.assertAgree();
+  assert.match(state, /fs1\/3 owner=0 locks=\[1\.11\.11:0-9x\]/);
+  assert.equal(c.node(2).plock.stats.discards, 1);
+  assert.equal(c.node(3).plock.stats.discards, 1);
+  assert.equal(c.node(1).plock.stats.stores, 1);
+  // The merged cluster works: node 2's request now waits for node 1's lock.
+  const w = c.lock(2, 22, 3, 5, 5);
+  c.settle();
+  assert.equal(code(c, 2, w), undefined);
+  c.unlock(1, 11, 3, 0, 9);
+  assert.equal(code(c, 2, w), 'OK');
+});
