@@ -93,7 +93,7 @@ test('ownership: a node joins while a hand-over is in flight and ends with the s
   assert.ok(events(c, 1).some((e) => e.name === 'plock.owner'));
 });
 
-test('a merge of two partitions with lock state keeps the lowest node side; all members agree', () => {
+test('a merge of two partitions with lock state keeps the larger side; all members agree', () => {
   const c = new PlockCluster([1, 2, 3]);
   c.net.reconfigure([[1], [2, 3]]);
   c.settle();
@@ -105,14 +105,29 @@ test('a merge of two partitions with lock state keeps the lowest node side; all 
   c.net.reconfigure([[1, 2, 3]]);
   c.settle();
   const state = c.assertAgree();
-  assert.match(state, /fs1\/3 owner=0 locks=\[1\.11\.11:0-9x\]/);
-  assert.equal(c.node(2).plock.stats.discards, 1);
-  assert.equal(c.node(3).plock.stats.discards, 1);
-  assert.equal(c.node(1).plock.stats.stores, 1);
-  // The merged cluster works: node 2's request now waits for node 1's lock.
-  const w = c.lock(2, 22, 3, 5, 5);
+  assert.match(state, /fs1\/3 owner=0 locks=\[2\.21\.21:0-9x\]/);
+  assert.equal(c.node(1).plock.stats.discards, 1, "node 1's side lost");
+  assert.equal(c.node(2).plock.stats.stores, 1, 'node 2 is the keeper');
+  assert.equal(c.node(3).plock.stats.discards, 0);
+  // The merged cluster works: node 1's request now waits for node 2's lock.
+  const w = c.lock(1, 12, 3, 5, 5);
   c.settle();
-  assert.equal(code(c, 2, w), undefined);
-  c.unlock(1, 11, 3, 0, 9);
-  assert.equal(code(c, 2, w), 'OK');
+  assert.equal(code(c, 1, w), undefined);
+  c.unlock(2, 21, 3, 0, 9);
+  assert.equal(code(c, 1, w), 'OK');
+  // Two equal sides: the side of the lowest node wins.
+  c.start(4);
+  c.net.reconfigure([[1, 2, 3, 4]]);
+  c.settle();
+  c.net.reconfigure([
+    [1, 4],
+    [2, 3],
+  ]);
+  c.settle();
+  c.lock(4, 41, 8, 0, 0);
+  c.lock(3, 31, 8, 0, 0);
+  c.settle();
+  c.net.reconfigure([[1, 2, 3, 4]]);
+  c.settle();
+  assert.match(c.assertAgree(), /fs1\/8 owner=0 locks=\[4\.41\.41:0-0x\]/);
 });

@@ -11,8 +11,9 @@
  * - A closed client (CLOSE) and every node that leaves the configuration lose their locks and
  *   waiters on every member; waiters are then granted in FIFO (ring) order.
  * - Sync: on every regular configuration the service takes part in the sync round (HELLO
- *   with its state identity). At activation the members with the lowest initialized node's
- *   identity keep their state; if any member does not, that lowest node (the keeper) writes
+ *   with its state identity). At activation the largest group of initialized members with one
+ *   identity (ties: the lowest node's) keeps its state; if any member does not, that group's
+ *   lowest node (the keeper) writes
  *   the state as it was at activation into the `gfsplock.<space>` checkpoints (one section
  *   `r<inode>.<owner>` per resource) through the in-daemon CkptService, then multicasts
  *   STORED. The others hold every plock message from activation on, load the checkpoints at
@@ -887,14 +888,21 @@ export class PlockService implements SyncParticipant {
       this.becameReady();
       return;
     }
-    const keeper = inits[0]!;
-    const agreed = r.hellos.get(keeper)!.state;
-    const authority = new Set(
-      inits.filter((n) => {
-        const s = r.hellos.get(n)!.state;
-        return sameRing(s.ring, agreed.ring) && s.count === agreed.count;
-      }),
-    );
+    // Members with equal identities hold equal state. The largest such group wins (the side
+    // with more nodes after a partition heals), ties to the group of the lowest node; its
+    // lowest node is the keeper. `inits` is ascending, so the first group seen of a size wins.
+    const groups = new Map<string, NodeId[]>();
+    for (const n of inits) {
+      const s = r.hellos.get(n)!.state;
+      const id = `${s.ring.rep}.${s.ring.seq}.${s.count}`;
+      const g = groups.get(id);
+      if (g) g.push(n);
+      else groups.set(id, [n]);
+    }
+    let chosen: NodeId[] = [];
+    for (const g of groups.values()) if (g.length > chosen.length) chosen = g;
+    const keeper = chosen[0]!;
+    const authority = new Set(chosen);
     if (authority.has(this.nodeId)) {
       const needStore = r.info.members.some((n) => !authority.has(n));
       this.recorder.rec(
