@@ -127,7 +127,11 @@ test('a merge of two partitions with lock state keeps the larger side; all membe
   c.lock(4, 41, 8, 0, 0);
   c.lock(3, 31, 8, 0, 0);
   c.settle();
+  const lostWait = c.lock(2, 21, 8, 0, 0);
+  c.settle();
+  assert.equal(code(c, 2, lostWait), undefined, "node 2 waits for node 3's lock");
   c.net.reconfigure([[1, 2, 3, 4]]);
   c.settle();
-  assert.match(c.assertAgree(), /fs1\/8 owner=0 locks=\[4\.41\.41:0-0x\]/);
+  assert.match(c.assertAgree(), /fs1\/8 owner=0 locks=\[4\.41\.41:0-0x\] waiters=\[\]/);
+  assert.equal(code(c, 2, lostWait), 'TRY_AGAIN', 'a wait lost with its side is answered');
 });

@@ -204,7 +204,7 @@ export class PlockService implements SyncParticipant {
   private held: Held[] = [];
   private waitStored: { ringId: RingId; keeper: NodeId } | undefined;
   private initialized = false;
-  private identity: StateIdentity = { ring: { rep: 0, seq: 0 }, count: 0 };
+  private identity: StateIdentity = { ring: { rep: 0, seq: 0 }, count: 0, digest: 0 };
   private round: LocalRound | undefined;
   private store: StoreJob | undefined;
   private storeRetryAt: number | undefined;
@@ -654,13 +654,23 @@ export class PlockService implements SyncParticipant {
       return;
     }
     if (!this.initialized) return;
-    this.apply(sender, m);
+    this.apply(sender, m, bytes);
     this.pump();
   }
 
-  private apply(sender: NodeId, m: Exclude<PlockMessage, { kind: 'hello' | 'stored' }>): void {
+  /** Counts and hashes what changed the replicated state since the last activation. */
+  private remember(bytes: Uint8Array): void {
+    const id = this.identity;
+    this.identity = { ring: id.ring, count: id.count + 1, digest: fnv1a(id.digest, bytes) };
+  }
+
+  private apply(
+    sender: NodeId,
+    m: Exclude<PlockMessage, { kind: 'hello' | 'stored' }>,
+    bytes: Uint8Array,
+  ): void {
     this.counters.messagesApplied++;
-    this.identity = { ring: this.identity.ring, count: this.identity.count + 1 };
+    this.remember(bytes);
     switch (m.kind) {
       case 'op':
         this.recorder.rec(EV.PLOCK_APPLY, sender, MsgKind.Op, m.reqId, m.inode >>> 0);
@@ -822,7 +832,10 @@ export class PlockService implements SyncParticipant {
     }
     if (!this.initialized || conf.left.length === 0) return;
     const left = new Set(conf.left);
-    this.identity = { ring: this.identity.ring, count: this.identity.count + 1 };
+    // Two sides of a split release different nodes: their identities must differ from here on.
+    this.remember(
+      Uint8Array.from(conf.left.flatMap((n) => [n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, n >>> 24])),
+    );
     for (const node of conf.left) {
       let resources = 0;
       let granted = 0;
@@ -882,7 +895,7 @@ export class PlockService implements SyncParticipant {
     if (inits.length === 0) {
       // The cluster starts: every member begins with no locks.
       this.initialized = true;
-      this.identity = { ring: ringId, count: 0 };
+      this.identity = { ring: ringId, count: 0, digest: 0 };
       this.recorder.rec(EV.PLOCK_ACTIVATE, 3, r.info.members.length, 0, 0);
       this.replay(deferred);
       this.becameReady();
@@ -894,7 +907,7 @@ export class PlockService implements SyncParticipant {
     const groups = new Map<string, NodeId[]>();
     for (const n of inits) {
       const s = r.hellos.get(n)!.state;
-      const id = `${s.ring.rep}.${s.ring.seq}.${s.count}`;
+      const id = `${s.ring.rep}.${s.ring.seq}.${s.count}.${s.digest}`;
       const g = groups.get(id);
       if (g) g.push(n);
       else groups.set(id, [n]);
@@ -912,7 +925,7 @@ export class PlockService implements SyncParticipant {
         authority.size,
         keeper,
       );
-      this.identity = { ring: ringId, count: 0 };
+      this.identity = { ring: ringId, count: 0, digest: 0 };
       if (needStore && keeper === this.nodeId) this.startStore(ringId, this.snapshot());
       this.replay(deferred);
       return;
@@ -923,6 +936,13 @@ export class PlockService implements SyncParticipant {
       for (const res of this.resources.values()) locks += res.table.locks.length;
       this.counters.discards++;
       this.recorder.rec(EV.PLOCK_DISCARDED, this.resources.size, locks);
+      // Waits that lived only in the discarded state would never end: answer them. (Granted
+      // locks are lost silently: POSIX has no way to tell their holders.)
+      const lost = new PlockServiceError('TRY_AGAIN', 'lock state replaced after a partition merge');
+      for (const res of this.resources.values()) {
+        for (const w of res.table.waiters)
+          if (w.nodeId === this.nodeId) this.lockAnswered(w.client, w.reqId, lost);
+      }
     }
     this.recorder.rec(EV.PLOCK_ACTIVATE, 2, r.info.members.length, authority.size, keeper);
     this.resources = new Map();
@@ -965,7 +985,7 @@ export class PlockService implements SyncParticipant {
 
   private replay(messages: readonly Held[]): void {
     for (const h of messages)
-      this.apply(h.sender, h.m as Exclude<PlockMessage, { kind: 'hello' | 'stored' }>);
+      this.apply(h.sender, h.m as Exclude<PlockMessage, { kind: 'hello' | 'stored' }>, h.bytes);
   }
 
   private becameReady(): void {
@@ -1129,7 +1149,7 @@ export class PlockService implements SyncParticipant {
     const held = this.held;
     this.held = [];
     this.waitStored = undefined;
-    this.identity = { ring: ringId, count: 0 };
+    this.identity = { ring: ringId, count: 0, digest: 0 };
     this.replay(held);
     let locks = 0;
     for (const r of this.resources.values()) locks += r.table.locks.length;
@@ -1210,6 +1230,13 @@ function opMessage(
     end: req.end,
     owner: req.owner,
   };
+}
+
+/** 32-bit FNV-1a, continued from `h`. */
+function fnv1a(h: number, bytes: Uint8Array): number {
+  let x = h ^ 0x811c9dc5;
+  for (const b of bytes) x = Math.imul(x ^ b, 0x01000193);
+  return x >>> 0;
 }
 
 function holderOf(r: { space: string; inode: number }, l: LockRecord): PlockHolder {
