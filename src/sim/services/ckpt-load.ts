@@ -32,8 +32,6 @@ import type { LoadClient, LoadNode, ServiceLoad } from './load.js';
 
 export const OWNER = 1;
 export const MIXER = 2;
-const PRIVATE_CHECKPOINTS = 2;
-const PRIVATE_SECTIONS = 6;
 const SHARED_NAMES = 4;
 
 /** Bytes of a sync SECTION message besides its section id and data (see ckpt/wire.ts). */
@@ -63,8 +61,17 @@ export interface CkptLoadOptions {
   readonly sizes?: Partial<SizeMix>;
   /** Largest section data (and the checkpoints' maxSectionSize). */
   readonly maxSectionSize?: number;
-  /** Section ids of this many bytes for the owner's sections (0: short ids "s0".."s5"). */
-  readonly longIds?: number;
+  /**
+   * The owner's section ids are as long as makes an empty section's sync message fill a fresh
+   * pg frame exactly (its last piece, the data, is then an empty piece right at the frame's
+   * end: the 2008 shape); frame-filling data then makes whole frames too.
+   */
+  readonly frameIds?: boolean;
+  /** The mixer client (shared checkpoints) runs too (default true). */
+  readonly mixer?: boolean;
+  /** Private checkpoints per node and sections per private checkpoint (default 2 and 6). */
+  readonly privateCheckpoints?: number;
+  readonly privateSections?: number;
 }
 
 type Req = CkptRequest extends infer R ? (R extends CkptRequest ? Omit<R, 'reqId'> : never) : never;
@@ -118,7 +125,7 @@ export class CkptClient implements LoadClient {
     private readonly opts: CkptLoadOptions,
   ) {
     this.sizes = { ...DEFAULT_SIZES, ...opts.sizes };
-    for (let k = 0; k < PRIVATE_CHECKPOINTS; k++)
+    for (let k = 0; k < (opts.privateCheckpoints ?? 2); k++)
       this.privates.push({
         name: `p${node.nodeId}-${k}`,
         handle: undefined,
@@ -143,7 +150,7 @@ export class CkptClient implements LoadClient {
   step(now: number): void {
     if (!this.node.active()) return;
     if (!this.busy.has(OWNER)) this.ownerStep(now);
-    if (!this.busy.has(MIXER)) this.mixerStep(now);
+    if (!this.busy.has(MIXER) && this.opts.mixer !== false) this.mixerStep(now);
   }
 
   counters(): Readonly<Record<string, number>> {
@@ -207,10 +214,9 @@ export class CkptClient implements LoadClient {
     };
   }
 
-  private ownerSectionId(j: number): Uint8Array {
-    const long = this.opts.longIds ?? 0;
-    if (long <= 0) return text.encode(`s${j}`);
-    const id = new Uint8Array(long + j);
+  private ownerSectionId(j: number, ckptId: CkptId): Uint8Array {
+    if (!this.opts.frameIds) return text.encode(`s${j}`);
+    const id = new Uint8Array(freshFrameRoom(this.node.stack.pg.frameSize) - sectionMessageOverhead(ckptId));
     id.fill(0x61 + j);
     return id;
   }
@@ -220,8 +226,9 @@ export class CkptClient implements LoadClient {
   private ownerStep(now: number): void {
     const p = this.prng;
     const priv = p.pick(this.privates);
+    const sections = this.opts.privateSections ?? 6;
     if (priv.handle === undefined) {
-      const idSize = Math.max(16, (this.opts.longIds ?? 0) + PRIVATE_SECTIONS);
+      const idSize = this.opts.frameIds ? freshFrameRoom(this.node.stack.pg.frameSize) : 16;
       this.issue(
         OWNER,
         now,
@@ -229,16 +236,16 @@ export class CkptClient implements LoadClient {
           kind: 'open',
           name: priv.name,
           flags: OpenFlags.Read | OpenFlags.Write | OpenFlags.Create,
-          attributes: this.attributes(PRIVATE_SECTIONS + 2, TIME_END, idSize),
+          attributes: this.attributes(sections + 2, TIME_END, idSize),
         },
         priv.name,
       );
       return;
     }
-    const id = this.ownerSectionId(p.int(PRIVATE_SECTIONS));
+    const ckptId = priv.ckptId!;
+    const id = this.ownerSectionId(p.int(sections), ckptId);
     const key = sectionKey(id);
     const handle = priv.handle;
-    const ckptId = priv.ckptId!;
     const r = p.float();
     if (r < 0.3) {
       const data = this.sectionData(ckptId, id.length);

@@ -24,6 +24,9 @@ import type { LoadClient, ServiceLoad } from './load.js';
 import { loadByName } from './loads.js';
 import { ServicesChecker } from './services-checker.js';
 
+/** The core's name in the registry (cores.ts, `--core services`). */
+export const SERVICES_CORE = 'services';
+
 /** Timer ids of the core's own timers (srp's are small integers). */
 export const LOAD_TIMER = 1001;
 export const CKPT_TIMER = 1002;
@@ -36,6 +39,8 @@ export interface ServicesCoreOptions {
   readonly load?: ServiceLoad;
   /** Test-only: pg's fault switches (e.g. the 2008 mutant). */
   readonly pgFaults?: PackerFaults;
+  /** pg's frame size (default: from the ordering layer's payload, as the daemon has it). */
+  readonly pgFrameSize?: number;
 }
 
 const NO_PAYLOADS: PacketInfo = { payloads: [] };
@@ -79,7 +84,10 @@ export class ServicesSimCore implements SimCore {
         checker.servicesConfiguration(id, conf, this.stack);
       },
       onCkptActivated: (db, round) => checker.ckptActivated(id, db, round),
-      ...(opts.pgFaults ? { pg: { [PACKER_FAULTS]: opts.pgFaults } } : {}),
+      pg: {
+        ...(opts.pgFrameSize === undefined ? {} : { frameSize: opts.pgFrameSize }),
+        ...(opts.pgFaults ? { [PACKER_FAULTS]: opts.pgFaults } : {}),
+      },
     });
     this.stack.sync.onRoundEnd((outcome, ringId) => checker.roundEnded(id, outcome, ringId, this.stack));
     this.prng = new Prng((Math.imul(ctx.seed ^ 0x5eed, 0x9e3779b1) ^ (id << 16) ^ ctx.incarnation) >>> 0);
