@@ -17,7 +17,7 @@ import type { SimRunOptions } from '../run.js';
 import { addFilter, type Scenario } from '../scenarios.js';
 import type { World } from '../world.js';
 import { ckptLoad } from './loads.js';
-import { ServicesChecker } from './services-checker.js';
+import type { ServicesChecker } from './services-checker.js';
 import { servicesCoreFactory } from './services-core.js';
 
 export type SyncStep = 'lists' | 'process' | 'barrier' | 'activate';
