@@ -5,7 +5,8 @@
  * (sendQueueRoom is 0): the load issues its requests from its own timer. The ordering-level
  * checker sees srp's configurations; the ServicesChecker judges sync and the load's service.
  *
- * phase() is the srp state, or `SYNC:<step>` while the node's sync round runs, with step one
+ * phase() is the srp state, or `SYNC:<step>` while the node's sync round runs over an
+ * operational ring, with step one
  * of lists (service lists), process (the current service sends its sync data), barrier (this
  * node is done, waiting for the others' barriers): scenarios aim faults at those. `activate`
  * has no duration (all services commit in one input); a scenario aims at it by acting when
@@ -159,7 +160,9 @@ export class ServicesSimCore implements SimCore {
 
   phase(): string {
     const sync = this.stack.sync;
-    if (!sync.inProgress) return this.stack.srp.state;
+    const state = this.stack.srp.state;
+    // A round runs over an operational ring; while srp re-forms the ring its state says more.
+    if (!sync.inProgress || state !== 'OPERATIONAL') return state;
     return `SYNC:${sync.step}`;
   }
 
