@@ -5,7 +5,6 @@
  * must not hide the change).
  */
 import type { Checkpoint, CkptDatabase } from '../../services/ckpt/database.js';
-import type { CkptId } from '../../services/ckpt/types.js';
 
 export function hashBytes(b: Uint8Array): string {
   let h1 = 0x811c9dc5;
@@ -76,5 +75,3 @@ export function databaseProblems(db: CkptDatabase): string | undefined {
   }
   return undefined;
 }
-
-export type { CkptId };
