@@ -38,6 +38,10 @@ const { values } = parseArgs({
     inflight: { type: 'string' },
     token: { type: 'string' },
     json: { type: 'boolean' },
+    'profile-dir': { type: 'string' },
+    netns: { type: 'string' },
+    addresses: { type: 'string' },
+    rt: { type: 'boolean' },
   },
 });
 const SIZES = (values.sizes ?? '64,1024,8192,65000').split(',').map(Number);
@@ -59,6 +63,12 @@ interface Row {
   p50Ms: number;
   p99Ms: number;
   ordered: boolean;
+  /** CPU of the 3 daemons together, per message sent (each is delivered on 3 nodes). */
+  daemonCpuUsPerMsg: number;
+  /** CPU of this process (the 3 clients), per message sent. */
+  clientCpuUsPerMsg: number;
+  /** read/write-family syscalls (unix-socket IPC; UDP sendmsg/recvmsg are not counted) per message sent. */
+  ipcSyscallsPerMsg: { daemons: number; client: number };
   anchor?: { msgsPerSec: number; mbPerSec: number; p50Ms: number; p99Ms: number; source: string };
 }
 
@@ -120,6 +130,40 @@ async function sender(r: Receiver, size: number, until: number): Promise<number>
   return seq;
 }
 
+/** Kernel clock ticks per second of /proc/PID/stat times (USER_HZ, 100 on Linux). */
+const USER_HZ = 100;
+
+interface Usage {
+  cpuUs: number;
+  syscalls: number;
+}
+
+/** A process's CPU time and read/write-family syscall count so far (Linux /proc). */
+function procUsage(pid: number | 'self'): Usage {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // fields[11], fields[12] = utime, stime (fields 14 and 15 of stat(5), counted from 1).
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    const io = readFileSync(`/proc/${pid}/io`, 'utf8');
+    const num = (name: string) => Number(new RegExp(`^${name}: (\\d+)`, 'm').exec(io)?.[1] ?? 0);
+    const cpuUs =
+      pid === 'self' ? process.cpuUsage().user + process.cpuUsage().system : (ticks * 1e6) / USER_HZ;
+    return { cpuUs, syscalls: num('syscr') + num('syscw') };
+  } catch {
+    return { cpuUs: Number.NaN, syscalls: Number.NaN };
+  }
+}
+
+function sumUsage(pids: readonly (number | 'self')[]): Usage {
+  return pids
+    .map(procUsage)
+    .reduce((a, u) => ({ cpuUs: a.cpuUs + u.cpuUs, syscalls: a.syscalls + u.syscalls }), {
+      cpuUs: 0,
+      syscalls: 0,
+    });
+}
+
 function percentile(xs: number[], p: number): number {
   if (xs.length === 0) return Number.NaN;
   const s = [...xs].sort((a, b) => a - b);
@@ -159,8 +203,26 @@ function loadAnchor(): { rows: Map<string, Row['anchor']>; source: string } | un
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'totem-cpgb-'));
   const basePort = await findFreePorts(NODES);
-  const layout = await writeCluster({ dir, size: NODES, basePort, token: TOKEN, crypto: 'none' });
-  const pids = layout.nodes.map((n) => startNode(layout, n));
+  const addresses = values.addresses?.split(',');
+  const layout = await writeCluster({
+    dir,
+    size: NODES,
+    basePort,
+    token: TOKEN,
+    crypto: 'none',
+    ...(addresses ? { addresses } : {}),
+  });
+  const profile = values['profile-dir'];
+  const nodeArgs = profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [];
+  const pids = layout.nodes.map((n) =>
+    startNode(layout, n, process.env, {
+      nodeArgs,
+      prefix: [
+        ...(values.rt ? ['chrt', '-r', '99'] : []),
+        ...(values.netns ? ['ip', 'netns', 'exec', `${values.netns}${n}`] : []),
+      ],
+    }),
+  );
   const receivers: Receiver[] = [];
   const rows: Row[] = [];
   try {
@@ -190,10 +252,14 @@ async function main(): Promise<void> {
         }
         const start = performance.now() + 200;
         window = { start, end: start + SECONDS * 1000 };
+        const daemons0 = sumUsage(pids);
+        const client0 = procUsage('self');
         const sent = await Promise.all(receivers.slice(0, k).map((r) => sender(r, size, window.end)));
         const total = sent.reduce((a, b) => a + b, 0);
         const drainUntil = performance.now() + 30_000;
         while (receivers.some((r) => r.delivered < total) && performance.now() < drainUntil) await sleep(20);
+        const daemons1 = sumUsage(pids);
+        const client1 = procUsage('self');
         const ordered =
           receivers.every((r) => r.delivered === total) && new Set(receivers.map((r) => r.hash)).size === 1;
         const mean = (f: (r: Receiver) => number) =>
@@ -207,6 +273,12 @@ async function main(): Promise<void> {
           p50Ms: percentile(lat, 50),
           p99Ms: percentile(lat, 99),
           ordered,
+          daemonCpuUsPerMsg: (daemons1.cpuUs - daemons0.cpuUs) / total,
+          clientCpuUsPerMsg: (client1.cpuUs - client0.cpuUs) / total,
+          ipcSyscallsPerMsg: {
+            daemons: (daemons1.syscalls - daemons0.syscalls) / total,
+            client: (client1.syscalls - client0.syscalls) / total,
+          },
           ...(anchor?.rows.get(`${size}/${k}`) ? { anchor: anchor.rows.get(`${size}/${k}`)! } : {}),
         });
       }
@@ -236,7 +308,8 @@ function print(rows: Row[], anchorSource: string | undefined): void {
       `process, ${SECONDS} s window, ${INFLIGHT} sends in flight per sender, agreed; ${cpus().length} cores`,
   );
   console.log(
-    'size B | senders | msgs/s per node | MB/s per node | lat p50 ms | lat p99 ms | order ok || ' +
+    'size B | senders | msgs/s per node | MB/s per node | lat p50 ms | lat p99 ms | order ok | ' +
+      'CPU µs/msg daemons+client | IPC syscalls/msg daemons+client || ' +
       'corosync* msgs/s | MB/s | p50 ms | p99 ms || ratio msgs/s (totem/corosync)',
   );
   for (const r of rows) {
@@ -250,6 +323,8 @@ function print(rows: Row[], anchorSource: string | undefined): void {
         f(r.p50Ms, 1),
         f(r.p99Ms, 1),
         r.ordered ? 'yes' : 'NO',
+        `${f(r.daemonCpuUsPerMsg)}+${f(r.clientCpuUsPerMsg)}`,
+        `${f(r.ipcSyscallsPerMsg.daemons, 1)}+${f(r.ipcSyscallsPerMsg.client, 1)}`,
       ].join(' | ') +
         ' || ' +
         (a
