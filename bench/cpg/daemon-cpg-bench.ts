@@ -120,7 +120,13 @@ type FromWorker =
  */
 async function worker(node: number, socket: string): Promise<void> {
   const post = (m: FromWorker) => process.send!(m);
-  const cpg = await Cpg.connect({ socket, name: `bench ${node}`, reconnect: false });
+  const retryMax = process.env.BENCH_RETRY_MAX_MS;
+  const cpg = await Cpg.connect({
+    socket,
+    name: `bench ${node}`,
+    reconnect: false,
+    ...(retryMax ? { retry: { maxDelayMs: Number(retryMax), attempts: 100_000 } } : {}),
+  });
   let run = 0;
   let window = { start: 0, end: 0 };
   let delivered = 0;
