@@ -6,8 +6,9 @@
  *   await cpg.send('workers', 'hello');
  *   for await (const m of cpg.messages('workers')) console.log(m.nodeId, m.pid, m.text());
  *
- * TRY_AGAIN (send queue full, sync round running) is retried for the caller with a bounded
- * exponential backoff. When the daemon goes away the client reconnects (unless told not to),
+ * TRY_AGAIN (sync round running, leave in flight) is retried for the caller with a bounded
+ * exponential backoff; a send that finds the queue full is held by the daemon until it fits
+ * (unless retries are off), so the caller's await is the back-pressure. When the daemon goes away the client reconnects (unless told not to),
  * joins its groups again and emits 'reconnect'.
  */
 
@@ -218,7 +219,9 @@ export class Cpg extends EventEmitter<CpgEvents> {
     if (opts.guarantee !== undefined && opts.guarantee !== 'safe' && opts.guarantee !== 'agreed') {
       throw new TotemError(ErrorCode.INVALID_PARAM, `guarantee must be 'agreed' or 'safe'`);
     }
-    await this.call(CpgOp.Mcast, encodeMcastRequest(groupBytes(group), guarantee, bytes), opts);
+    // With retries on, the daemon holds the send while its queue is full (no TRY_AGAIN polling).
+    const wait = (opts.retry ?? this.retry) !== false;
+    await this.call(CpgOp.Mcast, encodeMcastRequest(groupBytes(group), guarantee, bytes, wait), opts);
   }
 
   /** A group's members, sorted by (nodeId, pid). */

@@ -142,9 +142,10 @@ export class IpcConnection {
     }
     return new Promise((resolve, reject) => {
       this.pending.set(reqId, { resolve, reject });
-      // Requests made in one run of the event loop go out in one write.
+      // Requests made in one turn of the event loop go out in one write (setImmediate, not a
+      // microtask: the sends that the replies of one read set off all make it in).
       this.outbox.push(frame);
-      if (this.outbox.length === 1) queueMicrotask(() => this.flush());
+      if (this.outbox.length === 1) setImmediate(() => this.flush());
     });
   }
 

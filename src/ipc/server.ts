@@ -358,8 +358,9 @@ export class IpcServer {
 
   /**
    * @internal Queues bytes for the connection, or drops the connection when its unsent bytes
-   * pass the bound. Frames queued in one run of the event loop go out in one socket write
-   * (a delivery burst to a client is one syscall, not one per message).
+   * pass the bound. Frames queued in one turn of the event loop go out in one socket write
+   * (setImmediate, not a microtask: the deliveries of every datagram read in one poll phase
+   * — and the replies to every request read with them — share one syscall per client).
    */
   write(conn: Connection, bytes: Uint8Array): boolean {
     if (conn.closed) return false;
@@ -377,7 +378,7 @@ export class IpcServer {
     }
     conn.outbox.push(bytes);
     conn.outboxBytes += bytes.length;
-    if (conn.outbox.length === 1) queueMicrotask(() => flush(conn));
+    if (conn.outbox.length === 1) setImmediate(flush, conn);
     return true;
   }
 

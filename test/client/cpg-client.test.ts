@@ -155,6 +155,43 @@ test('client: a send the ring cannot take answers TRY_AGAIN; retried, it goes ou
   }
 });
 
+test('client: with retries on, a send the ring cannot take is held by the daemon (no polling) and keeps its order', async () => {
+  const d = await LoopbackDaemons.start([1, 2], {}, { queueCapacity: 4 });
+  const a = await Cpg.connect({ socket: d.node(1).socket, reconnect: false });
+  try {
+    await a.join('g');
+    await new Promise((r) => setTimeout(r, 20));
+    const msgs = a.messages('g');
+    d.autoSettle = false;
+    const requestsBefore = d.node(1).server.stats.requests;
+    let resolved = 0;
+    const sends = Array.from({ length: 8 }, (_, i) => {
+      const data = new Uint8Array(3000);
+      data[0] = i;
+      return a.send('g', data).then(() => {
+        resolved++;
+      });
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    assert.ok(resolved < 8, 'a stalled ring cannot have taken all eight 3000-byte sends');
+    // Each send is one request: the held ones were not refused and polled again.
+    assert.equal(d.node(1).server.stats.requests - requestsBefore, 8);
+    d.autoSettle = true;
+    d.ring.settle();
+    d.scheduleSettle();
+    await Promise.all(sends);
+    const order: number[] = [];
+    for await (const m of msgs) {
+      order.push(m.data[0]!);
+      if (order.length === 8) break;
+    }
+    assert.deepEqual(order, [0, 1, 2, 3, 4, 5, 6, 7]);
+  } finally {
+    await a.close();
+    await d.stop();
+  }
+});
+
 test('client: past its high-water mark a client stops reading, resumes as its iterator drains, loses nothing', async () => {
   const d = await LoopbackDaemons.start([1, 2]);
   try {

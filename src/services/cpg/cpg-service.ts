@@ -124,6 +124,7 @@ export class CpgService implements SyncParticipant {
   private previousMembers: readonly NodeId[] = [];
   private totem: { ringId: RingId; members: readonly NodeId[] } | undefined;
   private readonly membership: Membership;
+  private pumpListener: (() => void) | undefined;
 
   constructor(opts: CpgServiceOptions) {
     this.pg = opts.pg;
@@ -236,6 +237,19 @@ export class CpgService implements SyncParticipant {
    * the end of a sync round; a driver may also call it after token visits.
    */
   pump(): void {
+    this.pumpDeferred();
+    this.pumpListener?.();
+  }
+
+  /**
+   * Called at the end of every pump() (in the daemon: every token visit, when the send queue
+   * has moved). The IPC binding retries there the client sends it holds for want of room.
+   */
+  onPump(listener: (() => void) | undefined): void {
+    this.pumpListener = listener;
+  }
+
+  private pumpDeferred(): void {
     if (this.syncing) {
       if (this.deferred.length > 0) this.recorder.rec(EV.CPG_SEND_DEFERRED, 1, this.deferred.length);
       return;

@@ -4,7 +4,9 @@
  * the daemon's binding and the client library use it. Little-endian throughout.
  *
  *   requests   JOIN 1 / LEAVE 2 / MEMBERS 4:  groupLen u8 · group
- *              MCAST 3:  guarantee u8 · groupLen u8 · group · data (rest)
+ *              MCAST 3:  flags u8 (guarantee in bits 0-6, WAIT 0x80) · groupLen u8 · group · data (rest)
+ *                        WAIT: when the send queue is full the daemon holds the request and
+ *                        answers once the message is queued, instead of TRY_AGAIN at once
  *              GROUPS 5, LOCAL 6: empty
  *   replies    JOIN, LEAVE, MCAST: empty · MEMBERS: members · GROUPS: count u32 · (groupLen u8 · group · members) × count
  *              LOCAL: nodeId u32 · hasRing u8 · [ringRep u32 · ringSeq u64 · nodes]
@@ -62,9 +64,17 @@ export function decodeGroupRequest(payload: Uint8Array): Uint8Array {
   return group;
 }
 
-export function encodeMcastRequest(group: Uint8Array, guarantee: Guarantee, data: Uint8Array): Uint8Array {
+/** MCAST flag: hold the request while the send queue is full rather than answer TRY_AGAIN. */
+export const MCAST_WAIT_FOR_ROOM = 0x80;
+
+export function encodeMcastRequest(
+  group: Uint8Array,
+  guarantee: Guarantee,
+  data: Uint8Array,
+  waitForRoom = false,
+): Uint8Array {
   return new WireWriter(2 + group.length + data.length)
-    .u8(guarantee)
+    .u8(guarantee | (waitForRoom ? MCAST_WAIT_FOR_ROOM : 0))
     .u8(group.length)
     .bytes(group)
     .bytes(data)
@@ -74,12 +84,18 @@ export function encodeMcastRequest(group: Uint8Array, guarantee: Guarantee, data
 export function decodeMcastRequest(payload: Uint8Array): {
   group: Uint8Array;
   guarantee: number;
+  waitForRoom: boolean;
   data: Uint8Array;
 } {
   const r = new WireReader(payload, 'cpg mcast request');
-  const guarantee = r.u8();
+  const flags = r.u8();
   const group = readGroup(r);
-  return { group, guarantee, data: r.bytesView(r.remaining) };
+  return {
+    group,
+    guarantee: flags & ~MCAST_WAIT_FOR_ROOM,
+    waitForRoom: (flags & MCAST_WAIT_FOR_ROOM) !== 0,
+    data: r.bytesView(r.remaining),
+  };
 }
 
 export function decodeEmptyRequest(payload: Uint8Array): void {
