@@ -8,6 +8,7 @@
  * invariant: the runtime records it, makes sure the ring is on disk and reports it as
  * fatal (the daemon exits); bad packets never get that far (decoders count and drop them).
  */
+import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -92,6 +93,11 @@ export interface NodeStatus {
   readonly ringSeqFile: string;
   readonly partition: readonly (readonly NodeId[])[] | null;
   readonly timings: { readonly token: number; readonly consensus: number; readonly join: number };
+}
+
+export interface ReplicaDigest {
+  readonly ckpt: { readonly checkpoints: number; readonly sha256: string };
+  readonly [service: string]: unknown;
 }
 
 export interface IpcStatus {
@@ -418,6 +424,17 @@ export class NodeRuntime {
       this.recorder.rec(EV.RUNTIME_PARTITION, groups?.length ?? 0, mine);
       this.log.warning('MAIN', groups ? `test partition ${JSON.stringify(groups)}` : 'test partition healed');
     });
+  }
+
+  /**
+   * A canonical digest of the replicated state (the checkpoint database): equal on every
+   * member once the ring is quiet, whatever order the replicas were built in.
+   */
+  replicaDigest(): ReplicaDigest {
+    const db = this.ckptService.database;
+    return {
+      ckpt: { checkpoints: db.byId.size, sha256: createHash('sha256').update(db.dump()).digest('hex') },
+    };
   }
 
   dumpRecorder(): string {
