@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { PlockConnect } from '../load/plock-api.js';
+import { loadPlockConnect } from '../load/plock-connect.js';
 import { failureCommands, writeFailureReadme } from '../revolver/failure-report.js';
 import { type LoadName, type RevolverProgress, runRevolver, summarize } from '../revolver/revolver.js';
 import { parseKillRange } from '../revolver/schedule.js';
@@ -101,7 +102,7 @@ export async function run(args: string[]): Promise<number> {
   let plockConnect: PlockConnect | undefined;
   if (load === 'plock') {
     try {
-      plockConnect = await loadPlockClient();
+      plockConnect = await loadPlockConnect();
     } catch (err) {
       process.stderr.write(`totem revolver: ${(err as Error).message}\n`);
       return 2;
@@ -155,20 +156,6 @@ export async function run(args: string[]): Promise<number> {
   if (values.keep || values.dir) process.stdout.write(`kept: ${result.dir}\n`);
   else rmSync(result.dir, { recursive: true, force: true });
   return result.aborted ? 130 : 0;
-}
-
-/** The plock client, loaded when the load needs it. */
-async function loadPlockClient(): Promise<PlockConnect> {
-  const url = new URL('../client/plock.js', import.meta.url).href;
-  let mod: { Plock?: { connect(o: { socket: string; name?: string }): Promise<unknown> } };
-  try {
-    mod = (await import(url)) as typeof mod;
-  } catch {
-    throw new Error('the plock client is not part of this build (use --load ckpt)');
-  }
-  const Plock = mod.Plock;
-  if (!Plock) throw new Error('the plock client module has no Plock');
-  return (socket, name) => Plock.connect({ socket, name }) as ReturnType<PlockConnect>;
 }
 
 class ProgressLine {

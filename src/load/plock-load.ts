@@ -54,7 +54,12 @@ export class PlockLoad extends ClientLoad<PlockClientLike> {
   }
 
   protected override extraCounters(): Record<string, number> {
-    return { grants: this.log.grants, releases: this.log.releases, wouldBlock: this.wouldBlock };
+    return {
+      grants: this.log.grants,
+      releases: this.log.releases,
+      wouldBlock: this.wouldBlock,
+      held: this.log.held().length,
+    };
   }
 
   protected async ownerRound(node: NodeId, owner: number, conn: Connection<PlockClientLike>): Promise<void> {
