@@ -127,45 +127,49 @@ export class PlockLoad extends ClientLoad<PlockClientLike> {
     return out;
   }
 
+  /**
+   * Paused: the locks the nodes list are exactly the locks the clients believe they hold.
+   * A node lists what it knows (a resource owned by another node may show only there), so
+   * every node's list must lie within the clients' set and together they must cover it.
+   * (That the members' replicated tables agree is the daemons' digest, compared apart.)
+   */
   async replicaCheck(timeoutMs: number): Promise<LoadFinding[]> {
     const deadline = this.clock() + timeoutMs;
     const space = this.opts.workload.options.space;
-    let last = '';
     for (;;) {
       const conns = await this.liveConnections();
       const lists = await Promise.all(
         conns.map((c) =>
           c.client.list(space).then(
-            (l) => canonical(l),
-            (err: Error) => `list failed: ${err.message}`,
+            (l) => l.map(show),
+            (err: Error) => [`list failed: ${err.message}`],
           ),
         ),
       );
       const live = new Set(conns.map((c) => c.node));
-      const expected = canonical(
+      const expected = new Set(
         this.log
           .held()
           .filter((h) => live.has(h.node))
-          .map((h) => ({ ...h, nodeId: h.node, owner: Number(h.ownerKey.split('#')[1]) })),
+          .map((h) => show({ ...h, nodeId: h.node, owner: Number(h.ownerKey.split('#')[1]) })),
       );
-      const differ = lists.map((l, i) => ({ node: conns[i]!.node, l })).filter((x) => x.l !== expected);
-      if (differ.length === 0) return [];
-      last = differ
-        .map((d) => `node ${d.node} lists {${d.l}}`)
-        .concat(`clients hold {${expected}}`)
-        .join('; ');
+      const problems: string[] = [];
+      const union = new Set<string>();
+      lists.forEach((l, i) => {
+        const extra = l.filter((x) => !expected.has(x));
+        for (const x of l) union.add(x);
+        if (extra.length > 0) problems.push(`node ${conns[i]!.node} lists locks no client holds: ${extra.join(' ')}`);
+      });
+      const missing = [...expected].filter((x) => !union.has(x));
+      if (missing.length > 0) problems.push(`held by clients but listed by no node: ${missing.join(' ')}`);
+      if (problems.length === 0) return [];
       if (this.clock() > deadline)
-        return [{ kind: 'replica', message: `lock tables differ after ${timeoutMs} ms: ${last}` }];
+        return [{ kind: 'replica', message: `lock tables after ${timeoutMs} ms: ${problems.join('; ')}` }];
       await delay(100);
     }
   }
 }
 
-function canonical(list: readonly PlockHolderLike[]): string {
-  return list
-    .map(
-      (h) => `${h.space}/${h.inode}[${h.start}..${h.end}]${h.exclusive ? 'x' : 's'}@${h.nodeId}#${h.owner}`,
-    )
-    .sort()
-    .join(' ');
+function show(h: PlockHolderLike): string {
+  return `${h.space}/${h.inode}[${h.start}..${h.end}]${h.exclusive ? 'x' : 's'}@${h.nodeId}#${h.owner}`;
 }
