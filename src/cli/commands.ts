@@ -56,6 +56,11 @@ export const COMMANDS: readonly Command[] = [
     load: () => import('./start-command.js'),
   },
   {
+    name: 'revolver',
+    summary: 'kill -9 random daemons of a local cluster under load, over and over, checking everything',
+    load: () => import('./revolver-command.js'),
+  },
+  {
     name: 'sim',
     summary: 'deterministic simulation: seeds, faults, invariant checks, sweeps, scenarios',
     load: () => import('./sim-command.js'),

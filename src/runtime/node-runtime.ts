@@ -8,6 +8,7 @@
  * invariant: the runtime records it, makes sure the ring is on disk and reports it as
  * fatal (the daemon exits); bad packets never get that far (decoders count and drop them).
  */
+import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -95,6 +96,11 @@ export interface NodeStatus {
   readonly ringSeqFile: string;
   readonly partition: readonly (readonly NodeId[])[] | null;
   readonly timings: { readonly token: number; readonly consensus: number; readonly join: number };
+}
+
+export interface ReplicaDigest {
+  readonly ckpt: { readonly checkpoints: number; readonly sha256: string };
+  readonly plock: { readonly sha256: string };
 }
 
 export interface IpcStatus {
@@ -458,6 +464,20 @@ export class NodeRuntime {
       this.recorder.rec(EV.RUNTIME_PARTITION, groups?.length ?? 0, mine);
       this.log.warning('MAIN', groups ? `test partition ${JSON.stringify(groups)}` : 'test partition healed');
     });
+  }
+
+  /**
+   * A canonical digest of the replicated state (checkpoint database, plock tables): equal on every
+   * member once the ring is quiet, whatever order the replicas were built in.
+   */
+  replicaDigest(): ReplicaDigest {
+    const db = this.ckptService.database;
+    const sha = (text: string): string => createHash('sha256').update(text).digest('hex');
+    return {
+      ckpt: { checkpoints: db.byId.size, sha256: sha(db.dump()) },
+      // Resources owned by one node keep their table there alone: the replicated part only.
+      plock: { sha256: sha(this.plockService.dump(false)) },
+    };
   }
 
   dumpRecorder(): string {
