@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import { deadlineOf } from '../../src/services/ckpt/ckpt-service.js';
 import type { CkptRequest } from '../../src/services/ckpt/types.js';
 import { OpenFlags, TIME_END } from '../../src/services/ckpt/types.js';
 import { ATTRS, bytes, CkptCluster, type Req, RW_CREATE } from './cluster.js';
@@ -67,6 +68,15 @@ const step: fc.Arbitrary<Step> = fc.oneof(
     }),
   },
 );
+
+/** nextDeadline is a cache kept as updates apply: it must equal a scan of the whole replica. */
+function assertDeadlinesCached(c: CkptCluster): void {
+  for (const n of c.live()) {
+    let scan = Number.POSITIVE_INFINITY;
+    for (const ck of n.ckpt.database.byId.values()) scan = Math.min(scan, deadlineOf(ck));
+    assert.equal(n.ckpt.nextDeadline(), Number.isFinite(scan) ? scan : undefined, `deadline of node ${n.id}`);
+  }
+}
 
 /** A request built from random numbers, using a handle this client really holds when it has one. */
 function request(c: CkptCluster, s: Extract<Step, { t: 'req' }>): Req {
@@ -142,8 +152,10 @@ test('random updates from random nodes under random partitions, merges and resta
             NODES.filter((_n, i) => !(s.mask & (1 << i))),
           ]);
         }
+        assertDeadlinesCached(c);
       }
       c.settle();
+      assertDeadlinesCached(c);
       // Within each partition, after the dust settles, every replica is the same.
       c.assertReplicasAgree();
       for (const id of NODES) if (!c.net.ringOf(id)) c.start(id);

@@ -170,6 +170,10 @@ export class CkptService implements SyncParticipant {
   private readonly pending = new Map<number, Pending>();
   private deferred: UpdateEnvelope[] = [];
   private readonly expiriesRequested = new Set<string>();
+  /** Each checkpoint's earliest retention or section expiry, for those that have a finite one. */
+  private readonly deadlines = new Map<CkptId, number>();
+  /** The least of `deadlines` (Infinity: none); undefined when it must be found again. */
+  private earliest: number | undefined = Number.POSITIVE_INFINITY;
   private committedMembers: NodeId[];
   private round: LocalRound | undefined;
   private nextSeq = 1;
@@ -253,7 +257,10 @@ export class CkptService implements SyncParticipant {
   tick(now: number): void {
     this.now = now;
     if (this.sync.inProgress || this.nodeId !== Math.min(...this.committedMembers)) return;
-    for (const c of this.db.byId.values()) {
+    // Only checkpoints with a finite deadline can have anything due.
+    for (const [id, deadline] of [...this.deadlines]) {
+      const c = this.db.byId.get(id);
+      if (deadline > now || !c) continue;
       const since = c.unreferencedSince;
       if (!c.unlinked && since !== undefined && since + c.attributes.retentionDuration <= now) {
         this.expire(`r:${c.id}:${c.version}`, { op: 'expireRetention', ckptId: c.id, version: c.version });
@@ -271,16 +278,40 @@ export class CkptService implements SyncParticipant {
     }
   }
 
-  /** The earliest time at which `tick` has something to do (undefined: nothing scheduled). */
+  /**
+   * The earliest time at which `tick` has something to do (undefined: nothing scheduled).
+   * The driver asks after every input, so this reads a cache kept up to date as updates apply
+   * (a scan of every section here made each packet cost O(database) on a large replica).
+   */
   nextDeadline(): number | undefined {
-    let next = Number.POSITIVE_INFINITY;
-    for (const c of this.db.byId.values()) {
-      if (!c.unlinked && c.unreferencedSince !== undefined) {
-        next = Math.min(next, c.unreferencedSince + c.attributes.retentionDuration);
-      }
-      for (const s of c.sections.values()) next = Math.min(next, s.expiration);
+    if (this.earliest === undefined) {
+      let next = Number.POSITIVE_INFINITY;
+      for (const d of this.deadlines.values()) if (d < next) next = d;
+      this.earliest = next;
     }
-    return Number.isFinite(next) ? next : undefined;
+    return Number.isFinite(this.earliest) ? this.earliest : undefined;
+  }
+
+  /** Recomputes one checkpoint's deadline after an update that may have changed it. */
+  private refreshDeadline(id: CkptId): void {
+    const before = this.deadlines.get(id);
+    const c = this.db.byId.get(id);
+    const after = c ? deadlineOf(c) : Number.POSITIVE_INFINITY;
+    if (before === after) return;
+    if (Number.isFinite(after)) this.deadlines.set(id, after);
+    else this.deadlines.delete(id);
+    if (this.earliest === undefined) return;
+    if (after < this.earliest) this.earliest = after;
+    else if (before === this.earliest) this.earliest = undefined;
+  }
+
+  private rebuildDeadlines(): void {
+    this.deadlines.clear();
+    this.earliest = undefined;
+    for (const c of this.db.byId.values()) {
+      const d = deadlineOf(c);
+      if (Number.isFinite(d)) this.deadlines.set(c.id, d);
+    }
   }
 
   private handleRequest(client: ClientId, req: CkptRequest): CkptError | undefined {
@@ -495,7 +526,12 @@ export class CkptService implements SyncParticipant {
   }
 
   private applyUpdate(env: UpdateEnvelope): void {
+    const u0 = env.update;
+    // Unlink names its checkpoint: find it before the name goes.
+    const unlinked = u0.op === 'unlink' ? this.db.linked.get(u0.name)?.id : undefined;
     const result = this.db.apply(env);
+    const touched = u0.op === 'open' ? result.ckptId : u0.op === 'unlink' ? unlinked : u0.ckptId;
+    if (touched !== undefined && mayMoveDeadline(u0)) this.refreshDeadline(touched);
     this.counters.updatesApplied++;
     this.recorder.rec(EV.CKPT_OP_APPLY, env.origin, UpdateKind[env.update.op], env.seq, result.code);
     if (env.origin !== this.nodeId || env.incarnation !== this.incarnation) return;
@@ -623,6 +659,7 @@ export class CkptService implements SyncParticipant {
       );
     }
     this.db = report.db;
+    this.rebuildDeadlines();
     this.committedMembers = [...r.info.members];
     this.round = undefined;
     this.expiriesRequested.clear();
@@ -720,6 +757,29 @@ export class CkptService implements SyncParticipant {
       case 'end':
         return [encodeEnd({ ringId, checkpoints: r.checkpointsSent, sections: r.sectionsSent })];
     }
+  }
+}
+
+/** A checkpoint's earliest retention expiry or section expiry (Infinity: none). */
+export function deadlineOf(c: Checkpoint): number {
+  let next = Number.POSITIVE_INFINITY;
+  if (!c.unlinked && c.unreferencedSince !== undefined)
+    next = c.unreferencedSince + c.attributes.retentionDuration;
+  for (const s of c.sections.values()) if (s.expiration < next) next = s.expiration;
+  return next;
+}
+
+/** Whether applying `u` can change its checkpoint's deadline (data writes and TIME_END sections cannot). */
+function mayMoveDeadline(u: Update): boolean {
+  switch (u.op) {
+    case 'write':
+    case 'overwrite':
+    case 'synchronize':
+      return false;
+    case 'sectionCreate':
+      return u.expiration !== TIME_END;
+    default:
+      return true;
   }
 }
 
