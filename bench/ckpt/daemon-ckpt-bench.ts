@@ -20,8 +20,9 @@
  *
  *   node dist/bench/ckpt/daemon-ckpt-bench.js [--sizes 64,1024,16384] [--clients 1,3]
  *        [--seconds 3] [--inflight 16] [--ckpts 10000] [--sections 10] [--sync-size 100]
- *        [--only io|sync] [--cpu-prof DIR] [--json]
+ *        [--only io|sync] [--cpu-prof DIR] [--keep] [--json]
  *
+ * --keep leaves the clusters' directories (configs, logs, recorder rings) in place.
  * --cpu-prof DIR runs the sync part's daemons with `node --cpu-prof` (profiles in DIR, written
  * when they stop).
  */
@@ -61,6 +62,7 @@ const { values } = parseArgs({
     only: { type: 'string' },
     'cpu-prof': { type: 'string' },
     json: { type: 'boolean' },
+    keep: { type: 'boolean' },
   },
 });
 const SIZES = (values.sizes ?? '64,1024,16384').split(',').map(Number);
@@ -140,7 +142,8 @@ async function teardown(c: Cluster): Promise<void> {
   const deadline = Date.now() + (CPU_PROF ? 30_000 : 5000);
   while (pids.some(alive) && Date.now() < deadline) await sleep(50);
   for (const pid of pids) if (alive(pid)) process.kill(pid, 'SIGKILL');
-  rmSync(c.layout.dir, { recursive: true, force: true });
+  if (values.keep) console.log(`kept ${c.layout.dir}`);
+  else rmSync(c.layout.dir, { recursive: true, force: true });
 }
 
 function percentile(sorted: Float64Array, p: number): number {
@@ -270,6 +273,24 @@ interface SyncResult {
   sampledCheckpoints: number;
   sampleMatches: boolean;
   totalSections: number;
+  /** What the ring did from node 3's spawn to its replica being complete (sender's counters). */
+  ring: Record<string, number>;
+  /** Node 3's sync rounds (a configuration change restarts a round from the beginning). */
+  joinerRounds: { started: number; completed: number; aborted: number };
+}
+
+/** Counters of node 1 that explain a sync's pace, as `after - before`. */
+function ringDelta(before: NodeStatus, after: NodeStatus): Record<string, number> {
+  const d = (f: (s: NodeStatus) => number) => f(after) - f(before);
+  return {
+    tokenRotations: d((s) => s.srp.tokenRotations),
+    messagesOriginated: d((s) => s.srp.messagesOriginated),
+    retransmits: d((s) => s.srp.retransmits),
+    tokenLosses: d((s) => s.srp.tokenLosses),
+    configurationChanges: d((s) => s.srp.configurationChanges),
+    pgMessagesSent: d((s) => s.pg.messagesSent),
+    pgFramesSent: d((s) => s.pg.framesSent),
+  };
 }
 
 /** Creates checkpoints `from, from + step, …` with their sections through one client, `lanes` at a time. */
@@ -367,6 +388,7 @@ async function syncPart(): Promise<SyncResult> {
       }
       if (syncedAt === undefined) await sleep(20);
     }
+    const after = await nodeStatus(c.layout, 1);
     const joinerPid = readPid(c.layout, 3)!;
     const senderPid = readPid(c.layout, 1)!;
     const joinerRssMiB = rssMiB(joinerPid);
@@ -411,6 +433,12 @@ async function syncPart(): Promise<SyncResult> {
       sampledCheckpoints: sample.length,
       sampleMatches,
       totalSections,
+      ring: after ? ringDelta(before, after) : {},
+      joinerRounds: {
+        started: last!.sync.roundsStarted,
+        completed: last!.sync.roundsCompleted,
+        aborted: last!.sync.roundsAborted,
+      },
     };
   } finally {
     await teardown(c);
@@ -452,6 +480,16 @@ function printSync(s: SyncResult): void {
     ['sync round (recorder)', `${f(s.recorderRoundMs)} ms (ckpt part ${f(s.recorderCkptSyncMs)} ms)`],
     ['joiner RSS after sync', `${f(s.joinerRssMiB, 1)} MiB (sender ${f(s.senderRssMiB, 1)} MiB)`],
     ['list on node 3 = node 1', `${s.listMatches ? 'yes' : 'NO'} (${f(s.totalSections)} sections)`],
+    [
+      'node 3 sync rounds',
+      `${s.joinerRounds.started} started, ${s.joinerRounds.completed} completed, ${s.joinerRounds.aborted} aborted`,
+    ],
+    [
+      'node 1 during the sync',
+      Object.entries(s.ring)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', '),
+    ],
     [
       'sample read back on node 3',
       `${s.sampleMatches ? 'identical' : 'DIFFERENT'} (${s.sampledCheckpoints} ckpts)`,

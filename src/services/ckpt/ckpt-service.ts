@@ -73,6 +73,14 @@ export const CKPT_SERVICE_NAME = 'ckpt';
 export const MAX_NAME_BYTES = 256;
 /** Room kept in a pg message for a sync SECTION's headers next to the section's id and data. */
 export const SECTION_MESSAGE_OVERHEAD = 1024;
+/**
+ * Sync data a sender hands to pg at one token visit (at least one message). pg's queue would
+ * take thousands of frames at once: encoding a whole large database in one input kept the
+ * sender busy past the token timeout, the ring re-formed, and the round restarted from the
+ * beginning, for ever. SRP sends at most maxMessages (17) frames of ~1.4 KB per visit, so
+ * this keeps its queue fed while bounding the work done per input.
+ */
+export const SYNC_BYTES_PER_VISIT = 64 * 1024;
 /** Section ids travel with a u16 length. */
 export const MAX_SECTION_ID_SIZE = 0xffff;
 
@@ -624,7 +632,8 @@ export class CkptService implements SyncParticipant {
   syncProcess(): SyncProgress {
     const r = this.round;
     if (!r) return 'done';
-    while (r.sent < r.out.length) {
+    let budget = SYNC_BYTES_PER_VISIT;
+    while (r.sent < r.out.length && budget > 0) {
       const item = r.out[r.sent]!;
       const pieces = this.encodeItem(r, item);
       const result = this.pg.send(this.group, pieces, Guarantee.Agreed);
@@ -635,6 +644,7 @@ export class CkptService implements SyncParticipant {
       }
       let len = 0;
       for (const p of pieces) len += p.length;
+      budget -= len;
       this.recorder.rec(EV.CKPT_SYNC_TX, item.kind === 'hello' ? SyncKind.Hello : outKind(item), len);
       if (item.kind === 'checkpoint') r.checkpointsSent++;
       if (item.kind === 'section') r.sectionsSent++;
