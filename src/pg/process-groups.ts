@@ -216,15 +216,10 @@ export class ProcessGroups implements OrderedListener {
       for (const node of this.reassembly.knownSenders()) {
         if (this.reassembly.forgetSender(node, DropReason.SelfJoined)) dropped++;
       }
-    } else if (conf.joined.length > 0) {
+    } else {
       // A joiner may be mid-message from its old partition; its next continuation is skipped.
-      // And a message whose start was ordered before the joiners came, by a sender that stays,
-      // would be completed here but never by them: every member of the new ring must deliver
-      // it or none, so it goes too (corosync switches its assembly buffers for the same reason).
-      for (const node of this.reassembly.knownSenders()) {
-        const reason = conf.joined.includes(node) ? DropReason.SenderJoined : DropReason.Merged;
-        if (this.reassembly.forgetSender(node, reason)) dropped++;
-      }
+      for (const node of conf.joined)
+        if (this.reassembly.forgetSender(node, DropReason.SenderJoined)) dropped++;
     }
     this.recorder.rec(EV.PG_CONF, CONF_KIND[conf.kind], conf.members.length, conf.left.length, dropped);
     const told = new Set<GroupListener>();

@@ -28,7 +28,7 @@ export const ASSEMBLY_ERRORS = [
 export type AssemblyError = (typeof ASSEMBLY_ERRORS)[number];
 
 /** Index = value of the recorded enum pgDropReason. */
-export const DropReason = { Left: 0, BadFrame: 1, SelfJoined: 2, SenderJoined: 3, Merged: 4 } as const;
+export const DropReason = { Left: 0, BadFrame: 1, SelfJoined: 2, SenderJoined: 3 } as const;
 export type DropReason = (typeof DropReason)[keyof typeof DropReason];
 
 export interface AssembledMessage {

@@ -48,7 +48,7 @@ export const ENUMS: Readonly<Record<string, readonly string[]>> = {
     'too-large',
     'full-but-unfinished',
   ],
-  pgDropReason: ['left', 'bad-frame', 'self-joined', 'sender-joined', 'merged'],
+  pgDropReason: ['left', 'bad-frame', 'self-joined', 'sender-joined'],
   pgDecodeError: DECODE_ERROR_CODES,
   pgRefusal: ['try-again', 'too-large'],
   transportMode: ['udpu', 'udp'],

@@ -13,7 +13,7 @@
  * - Implements SyncParticipant: see sync-round.ts for the sender rule and the merge rule.
  */
 
-import type { NodeId } from '../../core/io.js';
+import type { NodeId, RingId } from '../../core/io.js';
 import { Guarantee } from '../../core/io.js';
 import type { SyncParticipant, SyncProgress, SyncRound } from '../../core/sync-participant.js';
 import type { ProcessGroups } from '../../pg/process-groups.js';
@@ -103,6 +103,8 @@ export interface CkptServiceStats {
   updatesSent: number;
   updatesApplied: number;
   updatesDeferred: number;
+  /** Updates sent in an earlier ring and ordered in this one, dropped (see UpdateEnvelope.ringId). */
+  updatesStale: number;
   deferredDropped: number;
   badMessages: number;
   syncStale: number;
@@ -183,6 +185,8 @@ export class CkptService implements SyncParticipant {
   /** The least of `deadlines` (Infinity: none); undefined when it must be found again. */
   private earliest: number | undefined = Number.POSITIVE_INFINITY;
   private committedMembers: NodeId[];
+  /** The ring of the last regular configuration: updates are stamped with it and applied only in it. */
+  private ringId: RingId;
   private round: LocalRound | undefined;
   private nextSeq = 1;
   private nextHandle = 1;
@@ -192,6 +196,7 @@ export class CkptService implements SyncParticipant {
     updatesSent: 0,
     updatesApplied: 0,
     updatesDeferred: 0,
+    updatesStale: 0,
     deferredDropped: 0,
     badMessages: 0,
     syncStale: 0,
@@ -210,7 +215,13 @@ export class CkptService implements SyncParticipant {
     this.group = opts.group ?? CKPT_GROUP;
     // Until a round commits, this node's database is its own.
     this.committedMembers = [this.nodeId];
-    this.pg.join(this.group, { deliver: (_g, sender, message) => this.deliver(sender, message) });
+    this.ringId = { rep: this.nodeId, seq: 0 };
+    this.pg.join(this.group, {
+      deliver: (_g, sender, message) => this.deliver(sender, message),
+      configurationChange: (conf) => {
+        if (conf.kind === 'regular') this.ringId = { rep: conf.ringId.rep, seq: conf.ringId.seq };
+      },
+    });
   }
 
   get stats(): Readonly<CkptServiceStats> {
@@ -476,6 +487,7 @@ export class CkptService implements SyncParticipant {
       incarnation: this.incarnation,
       seq,
       time: this.now,
+      ringId: this.ringId,
       update,
     };
     const bytes = encodeUpdate(env);
@@ -521,6 +533,10 @@ export class CkptService implements SyncParticipant {
       return;
     }
     if (m.kind === 'update') {
+      if (!sameRing(m.env.ringId, this.ringId)) {
+        this.staleUpdate(m.env);
+        return;
+      }
       if (this.sync.inProgress) {
         this.deferred.push(m.env);
         this.counters.updatesDeferred++;
@@ -531,6 +547,21 @@ export class CkptService implements SyncParticipant {
       return;
     }
     this.syncMessage(sender, m, bytes.length);
+  }
+
+  /**
+   * An update sent in an earlier ring reached this one. pg may deliver such a message to only
+   * some members (its first fragments ordered before a merge, which the joiners never saw), so
+   * every member drops it and its originator answers TRY_AGAIN, as for a round that aborts.
+   */
+  private staleUpdate(env: UpdateEnvelope): void {
+    this.counters.updatesStale++;
+    this.recorder.rec(EV.CKPT_UPDATE_STALE, env.origin, UpdateKind[env.update.op], env.seq, env.ringId.seq);
+    if (env.origin !== this.nodeId || env.incarnation !== this.incarnation) return;
+    const p = this.pending.get(env.seq);
+    if (!p) return;
+    this.pending.delete(env.seq);
+    this.answer(p, { code: AisError.TRY_AGAIN });
   }
 
   private applyUpdate(env: UpdateEnvelope): void {
