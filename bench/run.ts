@@ -14,6 +14,7 @@ const BENCHES: Record<string, string> = {
   transport: 'transport/crypto-bench.js',
   ckpt: 'ckpt/ckpt-bench.js',
   plock: 'plock/plock-bench.js',
+  'daemon-ckpt': 'ckpt/daemon-ckpt-bench.js',
   srp: 'srp-throughput.js',
   cluster: 'runtime/cluster-bench.js',
   sim: 'sim/sim-bench.js',

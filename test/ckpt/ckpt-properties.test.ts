@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import { deadlineOf } from '../../src/services/ckpt/ckpt-service.js';
 import type { CkptRequest } from '../../src/services/ckpt/types.js';
 import { OpenFlags, TIME_END } from '../../src/services/ckpt/types.js';
 import { ATTRS, bytes, CkptCluster, type Req, RW_CREATE } from './cluster.js';
@@ -68,6 +69,15 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   },
 );
 
+/** nextDeadline is a cache kept as updates apply: it must equal a scan of the whole replica. */
+function assertDeadlinesCached(c: CkptCluster): void {
+  for (const n of c.live()) {
+    let scan = Number.POSITIVE_INFINITY;
+    for (const ck of n.ckpt.database.byId.values()) scan = Math.min(scan, deadlineOf(ck));
+    assert.equal(n.ckpt.nextDeadline(), Number.isFinite(scan) ? scan : undefined, `deadline of node ${n.id}`);
+  }
+}
+
 /** A request built from random numbers, using a handle this client really holds when it has one. */
 function request(c: CkptCluster, s: Extract<Step, { t: 'req' }>): Req {
   const opens = c
@@ -117,75 +127,79 @@ function request(c: CkptCluster, s: Extract<Step, { t: 'req' }>): Req {
   }
 }
 
-test('random updates from random nodes under random partitions, merges and restarts: replicas end identical', () => {
-  fc.assert(
-    fc.property(fc.array(step, { minLength: 10, maxLength: 150, size: 'max' }), (steps) => {
-      const c = new CkptCluster(NODES, 4);
-      for (const s of steps) {
-        if (s.t === 'req') {
-          if (c.net.ringOf(s.node)) c.send(s.node, s.client, request(c, s));
-        } else if (s.t === 'visit') {
-          if (c.net.ringOf(s.node)) c.net.visit(s.node, s.limit);
-        } else if (s.t === 'tick') {
-          c.now += s.dt;
-          for (const n of c.live()) n.ckpt.tick(c.now);
-        } else if (s.t === 'gone') {
-          if (c.net.ringOf(s.node)) c.node(s.node).ckpt.clientGone(s.client, c.now);
-        } else if (s.t === 'crash') {
-          // The node's partition goes on without it; it restarts empty at the next split.
-          c.net.reconfigure(c.net.partitions().map((p) => p.filter((n) => n !== s.node)));
-        } else {
-          // Every node (crashed ones restarted) into one of two partitions.
-          for (const id of NODES) if (!c.net.ringOf(id)) c.start(id);
-          c.net.reconfigure([
-            NODES.filter((_n, i) => s.mask & (1 << i)),
-            NODES.filter((_n, i) => !(s.mask & (1 << i))),
-          ]);
-        }
-      }
-      c.settle();
-      // Within each partition, after the dust settles, every replica is the same.
-      c.assertReplicasAgree();
+/** Runs the steps, lets every partition settle, merges all, and checks replicas and invariants. */
+function checkRun(steps: readonly Step[]): void {
+  const c = new CkptCluster(NODES, 4);
+  for (const s of steps) {
+    if (s.t === 'req') {
+      if (c.net.ringOf(s.node)) c.send(s.node, s.client, request(c, s));
+    } else if (s.t === 'visit') {
+      if (c.net.ringOf(s.node)) c.net.visit(s.node, s.limit);
+    } else if (s.t === 'tick') {
+      c.now += s.dt;
+      for (const n of c.live()) n.ckpt.tick(c.now);
+    } else if (s.t === 'gone') {
+      if (c.net.ringOf(s.node)) c.node(s.node).ckpt.clientGone(s.client, c.now);
+    } else if (s.t === 'crash') {
+      // The node's partition goes on without it; it restarts empty at the next split.
+      c.net.reconfigure(c.net.partitions().map((p) => p.filter((n) => n !== s.node)));
+    } else {
+      // Every node (crashed ones restarted) into one of two partitions.
       for (const id of NODES) if (!c.net.ringOf(id)) c.start(id);
-      c.net.reconfigure([NODES]);
-      c.settle();
-      const [dump] = c.assertReplicasAgree();
-      assert.ok(dump !== undefined);
-      const db = c.node(1).ckpt.database;
-      for (const n of c.live()) {
-        assert.equal(n.ckpt.protocolErrors.length, 0);
-        assert.equal(n.engine.inProgress, false);
-        // Each node's share of every reference count is exactly its open handles.
-        const mine = n.ckpt.handleCounts();
-        for (const [id, ck] of db.byId)
-          assert.equal(ck.refcounts.get(n.id) ?? 0, mine.get(id) ?? 0, `refs of ${n.id} on ${id}`);
-        // Every request got exactly one answer.
-        const seen = new Set<number>();
-        for (const r of n.replies) {
-          assert.ok(!seen.has(r.reqId), `two replies to ${r.reqId}`);
-          seen.add(r.reqId);
-        }
-      }
-      // Structural invariants of the agreed database.
-      for (const ck of db.byId.values()) {
-        let used = 0;
-        for (const sec of ck.sections.values()) {
-          used += sec.data.length;
-          assert.ok(sec.data.length <= ck.attributes.maxSectionSize);
-        }
-        assert.equal(ck.used, used, 'the running byte count matches the sections');
-        assert.ok(used <= ck.attributes.checkpointSize);
-        assert.ok(ck.sections.size <= ck.attributes.maxSections);
-        if (ck.unlinked)
-          assert.ok(
-            [...ck.refcounts.values()].some((v) => v > 0),
-            'an unlinked checkpoint nobody holds',
-          );
-        else assert.equal(db.linked.get(ck.name), ck);
-      }
-    }),
-    { numRuns: 200 },
-  );
+      c.net.reconfigure([
+        NODES.filter((_n, i) => s.mask & (1 << i)),
+        NODES.filter((_n, i) => !(s.mask & (1 << i))),
+      ]);
+    }
+    assertDeadlinesCached(c);
+  }
+  c.settle();
+  assertDeadlinesCached(c);
+  // Within each partition, after the dust settles, every replica is the same.
+  c.assertReplicasAgree();
+  for (const id of NODES) if (!c.net.ringOf(id)) c.start(id);
+  c.net.reconfigure([NODES]);
+  c.settle();
+  const [dump] = c.assertReplicasAgree();
+  assert.ok(dump !== undefined);
+  const db = c.node(1).ckpt.database;
+  for (const n of c.live()) {
+    assert.equal(n.ckpt.protocolErrors.length, 0);
+    assert.equal(n.engine.inProgress, false);
+    // Each node's share of every reference count is exactly its open handles.
+    const mine = n.ckpt.handleCounts();
+    for (const [id, ck] of db.byId)
+      assert.equal(ck.refcounts.get(n.id) ?? 0, mine.get(id) ?? 0, `refs of ${n.id} on ${id}`);
+    // Every request got exactly one answer.
+    const seen = new Set<number>();
+    for (const r of n.replies) {
+      assert.ok(!seen.has(r.reqId), `two replies to ${r.reqId}`);
+      seen.add(r.reqId);
+    }
+  }
+  // Structural invariants of the agreed database.
+  for (const ck of db.byId.values()) {
+    let used = 0;
+    for (const sec of ck.sections.values()) {
+      used += sec.data.length;
+      assert.ok(sec.data.length <= ck.attributes.maxSectionSize);
+    }
+    assert.equal(ck.used, used, 'the running byte count matches the sections');
+    assert.ok(used <= ck.attributes.checkpointSize);
+    assert.ok(ck.sections.size <= ck.attributes.maxSections);
+    if (ck.unlinked)
+      assert.ok(
+        [...ck.refcounts.values()].some((v) => v > 0),
+        'an unlinked checkpoint nobody holds',
+      );
+    else assert.equal(db.linked.get(ck.name), ck);
+  }
+}
+
+test('random updates from random nodes under random partitions, merges and restarts: replicas end identical', () => {
+  fc.assert(fc.property(fc.array(step, { minLength: 10, maxLength: 150, size: 'max' }), checkRun), {
+    numRuns: 200,
+  });
 });
 
 test('every request is answered once, even when its update is ordered into a round that aborts', () => {

@@ -58,7 +58,14 @@ test('every ckpt message round-trips', () => {
     { op: 'expireSection', ckptId: 'a', sectionId: bytes('s'), expiration: 77 },
   ];
   for (const update of updates) {
-    const env: UpdateEnvelope = { origin: 4, incarnation: 9, seq: 0xffffffff, time: 1234.5, update };
+    const env: UpdateEnvelope = {
+      origin: 4,
+      incarnation: 9,
+      seq: 0xffffffff,
+      time: 1234.5,
+      ringId: { rep: 7, seq: 2 ** 40 + 3 },
+      update,
+    };
     assert.deepEqual(decodeCkptMessage(encodeUpdate(env)), { kind: 'update', env });
   }
   const hello = { ringId, sender: true, groupSize: 3, time: 5, handles: [{ ckptId: 'x', count: 2 }] };
@@ -105,6 +112,7 @@ test('decoders throw nothing but DecodeError on damaged input', () => {
       incarnation: 0,
       seq: 1,
       time: 0,
+      ringId: { rep: 1, seq: 4 },
       update: {
         op: 'write',
         ckptId: 'a',

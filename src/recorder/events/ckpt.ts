@@ -80,4 +80,9 @@ export const CKPT_EVENTS = defineLayer('ckpt', 600, 699, {
     args: ['name:s', 'winner:n', 'loser:n'],
     doc: 'two senders had different copies of one checkpoint name; the merge rule picked one',
   },
+  UPDATE_STALE: {
+    id: 615,
+    args: ['origin:n', 'kind:u', 'reqId:u', 'sentInRingSeq:u'],
+    doc: 'an update sent in an earlier ring was ordered in this one: dropped on every member (its originator answers TRY_AGAIN)',
+  },
 });

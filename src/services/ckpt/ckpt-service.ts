@@ -13,7 +13,7 @@
  * - Implements SyncParticipant: see sync-round.ts for the sender rule and the merge rule.
  */
 
-import type { Configuration, NodeId } from '../../core/io.js';
+import type { Configuration, NodeId, RingId } from '../../core/io.js';
 import { Guarantee } from '../../core/io.js';
 import type { SyncParticipant, SyncProgress, SyncRound } from '../../core/sync-participant.js';
 import type { ProcessGroups } from '../../pg/process-groups.js';
@@ -73,6 +73,14 @@ export const CKPT_SERVICE_NAME = 'ckpt';
 export const MAX_NAME_BYTES = 256;
 /** Room kept in a pg message for a sync SECTION's headers next to the section's id and data. */
 export const SECTION_MESSAGE_OVERHEAD = 1024;
+/**
+ * Sync data a sender hands to pg at one token visit (at least one message). pg's queue would
+ * take thousands of frames at once: encoding a whole large database in one input kept the
+ * sender busy past the token timeout, the ring re-formed, and the round restarted from the
+ * beginning, for ever. SRP sends at most maxMessages (17) frames of ~1.4 KB per visit, so
+ * this keeps its queue fed while bounding the work done per input.
+ */
+export const SYNC_BYTES_PER_VISIT = 64 * 1024;
 /** Section ids travel with a u16 length. */
 export const MAX_SECTION_ID_SIZE = 0xffff;
 
@@ -100,6 +108,8 @@ export interface CkptServiceStats {
   updatesSent: number;
   updatesApplied: number;
   updatesDeferred: number;
+  /** Updates sent in an earlier ring and ordered in this one, dropped (see UpdateEnvelope.ringId). */
+  updatesStale: number;
   deferredDropped: number;
   badMessages: number;
   syncStale: number;
@@ -184,6 +194,12 @@ export class CkptService implements SyncParticipant {
   private committedMembers: NodeId[];
   /** The members of the last transitional configuration (those that came along from the old ring). */
   private cameAlong: readonly NodeId[] = [];
+  /** Each checkpoint's earliest retention or section expiry, for those that have a finite one. */
+  private readonly deadlines = new Map<CkptId, number>();
+  /** The least of `deadlines` (Infinity: none); undefined when it must be found again. */
+  private earliest: number | undefined = Number.POSITIVE_INFINITY;
+  /** The ring of the last regular configuration: updates are stamped with it and applied only in it. */
+  private ringId: RingId;
   private round: LocalRound | undefined;
   private nextSeq = 1;
   private nextHandle = 1;
@@ -193,6 +209,7 @@ export class CkptService implements SyncParticipant {
     updatesSent: 0,
     updatesApplied: 0,
     updatesDeferred: 0,
+    updatesStale: 0,
     deferredDropped: 0,
     badMessages: 0,
     syncStale: 0,
@@ -212,6 +229,7 @@ export class CkptService implements SyncParticipant {
     this.group = opts.group ?? CKPT_GROUP;
     // Until a round commits, this node's database is its own.
     this.committedMembers = [this.nodeId];
+    this.ringId = { rep: this.nodeId, seq: 0 };
     this.pg.join(this.group, {
       deliver: (_g, sender, message) => this.deliver(sender, message),
       configurationChange: (conf) => this.configurationChange(conf),
@@ -270,7 +288,10 @@ export class CkptService implements SyncParticipant {
   tick(now: number): void {
     this.now = now;
     if (this.sync.inProgress || this.nodeId !== Math.min(...this.committedMembers)) return;
-    for (const c of this.db.byId.values()) {
+    // Only checkpoints with a finite deadline can have anything due.
+    for (const [id, deadline] of [...this.deadlines]) {
+      const c = this.db.byId.get(id);
+      if (deadline > now || !c) continue;
       const since = c.unreferencedSince;
       if (!c.unlinked && since !== undefined && since + c.attributes.retentionDuration <= now) {
         this.expire(`r:${c.id}:${c.version}`, { op: 'expireRetention', ckptId: c.id, version: c.version });
@@ -288,16 +309,40 @@ export class CkptService implements SyncParticipant {
     }
   }
 
-  /** The earliest time at which `tick` has something to do (undefined: nothing scheduled). */
+  /**
+   * The earliest time at which `tick` has something to do (undefined: nothing scheduled).
+   * The driver asks after every input, so this reads a cache kept up to date as updates apply
+   * (a scan of every section here made each packet cost O(database) on a large replica).
+   */
   nextDeadline(): number | undefined {
-    let next = Number.POSITIVE_INFINITY;
-    for (const c of this.db.byId.values()) {
-      if (!c.unlinked && c.unreferencedSince !== undefined) {
-        next = Math.min(next, c.unreferencedSince + c.attributes.retentionDuration);
-      }
-      for (const s of c.sections.values()) next = Math.min(next, s.expiration);
+    if (this.earliest === undefined) {
+      let next = Number.POSITIVE_INFINITY;
+      for (const d of this.deadlines.values()) if (d < next) next = d;
+      this.earliest = next;
     }
-    return Number.isFinite(next) ? next : undefined;
+    return Number.isFinite(this.earliest) ? this.earliest : undefined;
+  }
+
+  /** Recomputes one checkpoint's deadline after an update that may have changed it. */
+  private refreshDeadline(id: CkptId): void {
+    const before = this.deadlines.get(id);
+    const c = this.db.byId.get(id);
+    const after = c ? deadlineOf(c) : Number.POSITIVE_INFINITY;
+    if (before === after) return;
+    if (Number.isFinite(after)) this.deadlines.set(id, after);
+    else this.deadlines.delete(id);
+    if (this.earliest === undefined) return;
+    if (after < this.earliest) this.earliest = after;
+    else if (before === this.earliest) this.earliest = undefined;
+  }
+
+  private rebuildDeadlines(): void {
+    this.deadlines.clear();
+    this.earliest = undefined;
+    for (const c of this.db.byId.values()) {
+      const d = deadlineOf(c);
+      if (Number.isFinite(d)) this.deadlines.set(c.id, d);
+    }
   }
 
   private handleRequest(client: ClientId, req: CkptRequest): CkptError | undefined {
@@ -454,6 +499,7 @@ export class CkptService implements SyncParticipant {
       incarnation: this.incarnation,
       seq,
       time: this.now,
+      ringId: this.ringId,
       update,
     };
     const bytes = encodeUpdate(env);
@@ -499,6 +545,10 @@ export class CkptService implements SyncParticipant {
       return;
     }
     if (m.kind === 'update') {
+      if (!sameRing(m.env.ringId, this.ringId)) {
+        this.staleUpdate(m.env);
+        return;
+      }
       if (this.sync.inProgress) {
         this.deferred.push(m.env);
         this.counters.updatesDeferred++;
@@ -511,8 +561,28 @@ export class CkptService implements SyncParticipant {
     this.syncMessage(sender, m, bytes.length);
   }
 
+  /**
+   * An update sent in an earlier ring reached this one. pg may deliver such a message to only
+   * some members (its first fragments ordered before a merge, which the joiners never saw), so
+   * every member drops it and its originator answers TRY_AGAIN, as for a round that aborts.
+   */
+  private staleUpdate(env: UpdateEnvelope): void {
+    this.counters.updatesStale++;
+    this.recorder.rec(EV.CKPT_UPDATE_STALE, env.origin, UpdateKind[env.update.op], env.seq, env.ringId.seq);
+    if (env.origin !== this.nodeId || env.incarnation !== this.incarnation) return;
+    const p = this.pending.get(env.seq);
+    if (!p) return;
+    this.pending.delete(env.seq);
+    this.answer(p, { code: AisError.TRY_AGAIN });
+  }
+
   private applyUpdate(env: UpdateEnvelope): void {
+    const u0 = env.update;
+    // Unlink names its checkpoint: find it before the name goes.
+    const unlinked = u0.op === 'unlink' ? this.db.linked.get(u0.name)?.id : undefined;
     const result = this.db.apply(env);
+    const touched = u0.op === 'open' ? result.ckptId : u0.op === 'unlink' ? unlinked : u0.ckptId;
+    if (touched !== undefined && mayMoveDeadline(u0)) this.refreshDeadline(touched);
     this.counters.updatesApplied++;
     this.recorder.rec(EV.CKPT_OP_APPLY, env.origin, UpdateKind[env.update.op], env.seq, result.code);
     if (env.origin !== this.nodeId || env.incarnation !== this.incarnation) return;
@@ -586,6 +656,7 @@ export class CkptService implements SyncParticipant {
       this.cameAlong = conf.members;
       return;
     }
+    this.ringId = { rep: conf.ringId.rep, seq: conf.ringId.seq };
     const along = this.cameAlong;
     this.cameAlong = [];
     this.committedMembers = this.committedMembers.filter((n) => n === this.nodeId || along.includes(n));
@@ -620,7 +691,8 @@ export class CkptService implements SyncParticipant {
   syncProcess(): SyncProgress {
     const r = this.round;
     if (!r) return 'done';
-    while (r.sent < r.out.length) {
+    let budget = SYNC_BYTES_PER_VISIT;
+    while (r.sent < r.out.length && budget > 0) {
       const item = r.out[r.sent]!;
       const pieces = this.encodeItem(r, item);
       const result = this.pg.send(this.group, pieces, Guarantee.Agreed);
@@ -631,6 +703,7 @@ export class CkptService implements SyncParticipant {
       }
       let len = 0;
       for (const p of pieces) len += p.length;
+      budget -= len;
       this.recorder.rec(EV.CKPT_SYNC_TX, item.kind === 'hello' ? SyncKind.Hello : outKind(item), len);
       if (item.kind === 'checkpoint') r.checkpointsSent++;
       if (item.kind === 'section') r.sectionsSent++;
@@ -655,6 +728,7 @@ export class CkptService implements SyncParticipant {
       );
     }
     this.db = report.db;
+    this.rebuildDeadlines();
     this.committedMembers = [...r.info.members];
     this.round = undefined;
     this.expiriesRequested.clear();
@@ -753,6 +827,29 @@ export class CkptService implements SyncParticipant {
       case 'end':
         return [encodeEnd({ ringId, checkpoints: r.checkpointsSent, sections: r.sectionsSent })];
     }
+  }
+}
+
+/** A checkpoint's earliest retention expiry or section expiry (Infinity: none). */
+export function deadlineOf(c: Checkpoint): number {
+  let next = Number.POSITIVE_INFINITY;
+  if (!c.unlinked && c.unreferencedSince !== undefined)
+    next = c.unreferencedSince + c.attributes.retentionDuration;
+  for (const s of c.sections.values()) if (s.expiration < next) next = s.expiration;
+  return next;
+}
+
+/** Whether applying `u` can change its checkpoint's deadline (data writes and TIME_END sections cannot). */
+function mayMoveDeadline(u: Update): boolean {
+  switch (u.op) {
+    case 'write':
+    case 'overwrite':
+    case 'synchronize':
+      return false;
+    case 'sectionCreate':
+      return u.expiration !== TIME_END;
+    default:
+      return true;
   }
 }
 

@@ -6,7 +6,7 @@
  * `now`), so an update means the same thing everywhere.
  */
 
-import type { NodeId } from '../../core/io.js';
+import type { NodeId, RingId } from '../../core/io.js';
 import { AisError, type AisErrorCode } from './errors.js';
 import { type CkptId, type CreationAttributes, OpenFlags, TIME_END } from './types.js';
 
@@ -62,6 +62,12 @@ export interface UpdateEnvelope {
   readonly seq: number;
   readonly incarnation: number;
   readonly time: number;
+  /**
+   * The ring the originator sent it in. Updates are applied only in that ring: one ordered in
+   * a later ring may be a message pg delivers to only some of its members (one whose first
+   * fragments were ordered before a merge: the joiners never saw them).
+   */
+  readonly ringId: RingId;
   readonly update: Update;
 }
 

@@ -3,7 +3,7 @@
  * All integers little-endian; times are f64 ms (Infinity = SA_TIME_END); strings are
  * u16 length + UTF-8; section ids u16 length + bytes; data u32 length + bytes.
  *
- *   update  = kind u8 (1..12) · origin u32 · incarnation u32 · seq u32 · time f64 · body
+ *   update  = kind u8 (1..12) · origin u32 · incarnation u32 · seq u32 · time f64 · ringRep u32 · ringSeq u64 · body
  *   sync    = kind u8 (32..35) · ringRep u32 · ringSeq u64 · body
  *     HELLO   (32)  sender u8 · groupSize u16 · time f64 · n u32 · (ckptId str · handles u32) × n
  *     CKPT    (33)  ckptId str · name str · attributes · unlinked u8 · nextGeneratedId u32 · version u53 ·
@@ -121,6 +121,7 @@ export function encodeUpdate(env: UpdateEnvelope): Uint8Array {
   const u = env.update;
   const w = new WireWriter(64);
   w.u8(UpdateKind[u.op]).u32(env.origin).u32(env.incarnation).u32(env.seq).f64(env.time);
+  w.u32(env.ringId.rep).u53(env.ringId.seq);
   switch (u.op) {
     case 'open':
       str(w, u.name);
@@ -297,8 +298,9 @@ export function decodeCkptMessage(bytes: Uint8Array): CkptMessage {
     const incarnation = r.u32();
     const seq = r.u32();
     const time = r.f64();
+    const ringId: RingId = { rep: r.u32(), seq: r.u53() };
     const update = decodeUpdateBody(kind, r, readStr, readSid, readData, readAttrs, flag);
-    m = { kind: 'update', env: { origin, incarnation, seq, time, update } };
+    m = { kind: 'update', env: { origin, incarnation, seq, time, ringId, update } };
   }
   r.end();
   return m;
