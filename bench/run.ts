@@ -13,6 +13,7 @@ const BENCHES: Record<string, string> = {
   'daemon-cpg': 'cpg/daemon-cpg-bench.js',
   transport: 'transport/crypto-bench.js',
   ckpt: 'ckpt/ckpt-bench.js',
+  plock: 'plock/plock-bench.js',
   srp: 'srp-throughput.js',
   cluster: 'runtime/cluster-bench.js',
   sim: 'sim/sim-bench.js',

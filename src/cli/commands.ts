@@ -46,9 +46,19 @@ export const COMMANDS: readonly Command[] = [
     load: () => import('./ckpt-command.js'),
   },
   {
+    name: 'plock',
+    summary: 'cluster-wide POSIX locks: lock (and hold), unlock, test, list',
+    load: () => import('./plock-command.js'),
+  },
+  {
     name: 'start',
     summary: 'the main job: a local cluster with a message load and a live view (npm start)',
     load: () => import('./start-command.js'),
+  },
+  {
+    name: 'revolver',
+    summary: 'kill -9 random daemons of a local cluster under load, over and over, checking everything',
+    load: () => import('./revolver-command.js'),
   },
   {
     name: 'sim',

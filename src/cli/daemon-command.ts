@@ -195,6 +195,8 @@ function handle(runtime: NodeRuntime, req: ControlRequest): ControlResponse {
       return { ok: true };
     case 'dump':
       return { ok: true, path: runtime.dumpRecorder() };
+    case 'digest':
+      return { ok: true, digest: runtime.replicaDigest() };
     default:
       return { ok: false, error: `unknown op ${JSON.stringify((req as { op: unknown }).op)}` };
   }

@@ -11,8 +11,12 @@ import { describeViolation, resultSummary, writeFailureArtifacts, writeRings } f
 import { CORES } from '../sim/cores.js';
 import { ALL_FAULTS, FAULT_WORDS, type FaultSpec, formatFaults, parseFaults } from '../sim/faults.js';
 import { runSimulation, type SimRunOptions, type SimRunResult } from '../sim/run.js';
-import { SCENARIOS, scenarioByName } from '../sim/scenarios.js';
+import { SCENARIOS } from '../sim/scenarios.js';
+import { LOADS, loadByName } from '../sim/services/loads.js';
+import { SERVICE_SCENARIOS } from '../sim/services/scenarios.js';
+import { SERVICES_CORE, servicesCoreFactory } from '../sim/services/services-core.js';
 import type { CoreMaker } from '../sim/sim-core.js';
+import type { SrpConfig } from '../srp/config.js';
 import { nodesForSeed, runSweep } from '../sim/sweep.js';
 
 export interface SimIo {
@@ -34,13 +38,16 @@ const USAGE = `usage:
   totem sim [--seed N] [--nodes K] [--duration 60s] [--faults LIST] [--settle 10s]
             [--rate MSGS_PER_S] [--core NAME] [--slots RING_SLOTS] [--out DIR] [--keep-rings DIR] [--json]
   totem sim --scenario NAME|list [--seed N] [--core NAME] [--out DIR] [--json]
+  totem sim --core services [--load ckpt] ...   (any form above: the daemon's service stack under a client load)
   totem sim sweep --seeds A..B [--nodes K..L] [--duration 5s] [--faults LIST] [--keep-going] [--json]
 
 faults: ${FAULT_WORDS.join(', ')} (comma-separated; default: all)
 On failure the rings of every node (fr-<node>-sim.ring), replay.sh and result.json are written
 to --out (default ./sim-fail-<seed>/); read them with 'totem fplay'. --keep-rings DIR writes every
 process's ring to DIR on PASS too ('totem fplay check DIR' reads them). Cores: srp (the ordering
-layer alone) and srp-pg (the process-group layer on it, judged at the application level).
+layer alone), srp-pg (the process-group layer on it, judged at the application level) and
+services (srp, pg, sync, cpg and ckpt as the daemon builds them, under the --load's clients;
+loads: ${[...LOADS.keys()].join(', ')}; checks sync liveness and the service's replicas after every round).
 Every run ends with the 'totem fplay check' checks over all rings.
 `;
 
@@ -63,6 +70,7 @@ const VALUE_FLAGS = new Set([
   'scenario',
   'slots',
   'keep-rings',
+  'load',
 ]);
 const SWITCHES = new Set(['json', 'keep-going', 'help']);
 
@@ -145,7 +153,16 @@ function coreOf(flags: Flags, cores: ReadonlyMap<string, CoreMaker>): { name: st
   if (name === undefined) throw new UsageError('no ordering core is available to simulate');
   const make = cores.get(name);
   if (!make) throw new UsageError(`unknown core '${name}' (known: ${[...cores.keys()].join(', ')})`);
-  return { name, make };
+  const loadName = flags.values.get('load');
+  if (loadName === undefined) return { name, make };
+  if (name !== SERVICES_CORE) throw new UsageError(`--load needs --core ${SERVICES_CORE}`);
+  const load = loadByName(loadName);
+  if (!load) throw new UsageError(`unknown load '${loadName}' (known: ${[...LOADS.keys()].join(', ')})`);
+  return {
+    name,
+    make: (overrides) =>
+      servicesCoreFactory({ load: loadByName(loadName)!, srp: overrides as Partial<SrpConfig> | undefined }),
+  };
 }
 
 export async function run(args: string[]): Promise<number> {
@@ -211,23 +228,30 @@ function single(flags: Flags, io: SimIo, cores: ReadonlyMap<string, CoreMaker>):
     settle,
     rate,
     core: flags.values.get('core'),
+    load: flags.values.get('load'),
   });
   return report(runSimulation(opts), replay, flags, io);
 }
 
 function scenario(flags: Flags, io: SimIo, cores: ReadonlyMap<string, CoreMaker>): number {
   const name = flags.values.get('scenario')!;
+  const all = [...SCENARIOS, ...SERVICE_SCENARIOS];
   if (name === 'list') {
-    const width = Math.max(...SCENARIOS.map((s) => s.name.length));
-    io.out(`${SCENARIOS.map((s) => `${s.name.padEnd(width)}  ${s.summary}`).join('\n')}\n`);
+    const width = Math.max(...all.map((s) => s.name.length));
+    io.out(`${all.map((s) => `${s.name.padEnd(width)}  ${s.summary}`).join('\n')}\n`);
     return 0;
   }
-  const sc = scenarioByName(name);
+  const sc = all.find((s) => s.name === name);
   if (!sc) throw new UsageError(`unknown scenario '${name}' (try --scenario list)`);
   const seed = parseInt32('seed', flags.values.get('seed') ?? '1', 0, 0xffffffff);
   const core = coreOf(flags, cores);
   const opts = { ...sc.build(seed, core.make), recorderSlots: 65536 };
-  const replay = replayCommand({ scenario: name, seed: String(seed), core: flags.values.get('core') });
+  const replay = replayCommand({
+    scenario: name,
+    seed: String(seed),
+    core: flags.values.get('core'),
+    load: flags.values.get('load'),
+  });
   return report(runSimulation(opts), replay, flags, io);
 }
 
@@ -302,6 +326,7 @@ function sweep(flags: Flags, io: SimIo, cores: ReadonlyMap<string, CoreMaker>): 
       faults: formatFaults(faults),
       settle,
       core: flags.values.get('core'),
+      load: flags.values.get('load'),
     });
   let first = summary.firstFailure;
   let dir: string | undefined;

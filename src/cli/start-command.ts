@@ -1,8 +1,15 @@
+import { randomInt } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import type { NodeId } from '../core/io.js';
+import type { LoadFinding } from '../load/cluster-load.js';
+import type { PlockConnect } from '../load/plock-api.js';
+import { loadPlockConnect } from '../load/plock-connect.js';
+import { PlockLoad } from '../load/plock-load.js';
+import { DEFAULT_PLOCK_WORKLOAD, PlockWorkload } from '../load/plock-workload.js';
 import { checkRings } from '../recorder/check.js';
 import { loadRings } from '../recorder/load.js';
 import {
@@ -21,11 +28,14 @@ import {
 import { controlRequest } from '../runtime/control.js';
 import type { NodeStatus } from '../runtime/node-runtime.js';
 
-const HELP = `usage: totem start [--nodes N] [--rate MSGS_PER_SEC] [--size BYTES] [--duration SECONDS] [--dir DIR]
+const HELP = `usage: totem start [--nodes N] [--rate MSGS_PER_SEC] [--size BYTES] [--owners N]
+                   [--duration SECONDS] [--dir DIR]
 
 The main job (what \`npm start\` runs): starts a local cluster of N daemons (default 3) on
-127.0.0.1 with encryption, drives a message load through every node, and shows a live
-view: members, ring id, state, messages/s, recent configuration changes.
+127.0.0.1 with encryption, runs the plock load on it (--owners processes per node taking and
+releasing shared/exclusive locks on many inodes, default 4; 0: none) and a message load
+(--rate, default 300 msg/s), and shows a live view: members, ring id, state, messages/s,
+lock ops/s and the lock state, recent configuration changes.
 
 keys (on a terminal): 1..9 kill -9 that node, or restart it when it is down; q or Ctrl-C
 stops everything. Without a terminal it runs for --duration seconds (default 10).
@@ -48,6 +58,7 @@ export async function run(args: string[]): Promise<number> {
         rate: { type: 'string' },
         size: { type: 'string' },
         duration: { type: 'string' },
+        owners: { type: 'string' },
         dir: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -72,14 +83,24 @@ export async function run(args: string[]): Promise<number> {
   let rate: number;
   let messageSize: number;
   let duration: number;
+  let owners: number;
   try {
     size = num('nodes', 3, 1, 9);
     rate = num('rate', 300, 0, 100_000);
     messageSize = num('size', 200, 8, 60_000);
     duration = num('duration', 10, 1, 86_400);
+    owners = num('owners', 4, 0, 64);
   } catch (err) {
     process.stderr.write(`totem start: ${(err as Error).message}\n`);
     return 2;
+  }
+  let connect: PlockConnect | undefined;
+  if (owners > 0) {
+    try {
+      connect = await loadPlockConnect();
+    } catch (err) {
+      process.stderr.write(`totem start: no plock load: ${(err as Error).message}\n`);
+    }
   }
   const tty = process.stdin.isTTY === true && process.stdout.isTTY === true;
   const dir = (values.dir as string | undefined) ?? mkdtempSync(join(tmpdir(), 'totem-'));
@@ -105,7 +126,24 @@ export async function run(args: string[]): Promise<number> {
     return 1;
   }
 
-  const view = new LiveView(layout, rate, messageSize, tty);
+  let locks: PlockLoad | undefined;
+  if (connect) {
+    const clock = (): number => performance.now();
+    locks = new PlockLoad({
+      nodes: layout.nodes,
+      socket: (n) => layout.ipcSocket(n),
+      connect,
+      workload: new PlockWorkload({
+        ...DEFAULT_PLOCK_WORKLOAD,
+        space: 'start',
+        seed: randomInt(1, 2 ** 31 - 1),
+      }),
+      ownersPerNode: owners,
+      clock,
+    });
+    locks.start(layout.nodes);
+  }
+  const view = new LiveView(layout, rate, messageSize, tty, locks);
   const stop = new Promise<void>((resolve) => {
     const finish = (): void => resolve();
     process.once('SIGINT', finish);
@@ -130,6 +168,17 @@ export async function run(args: string[]): Promise<number> {
     process.stdin.setRawMode(false);
     process.stdin.pause();
   }
+  const lockFindings = view.lockFindings;
+  if (locks) {
+    lockFindings.push(...locks.check(STUCK_MS));
+    await locks.stop();
+    const c = locks.counters();
+    process.stdout.write(
+      `\nplock load: ${c.grants} grants, ${c.releases} releases, ${c.wouldBlock} would-block, ${c.errors} client errors; ` +
+        `${lockFindings.length === 0 ? 'no conflicting locks, no client stuck' : `${lockFindings.length} finding(s)`}\n`,
+    );
+    for (const f of lockFindings.slice(0, 5)) process.stdout.write(`  ${f.kind}: ${f.message}\n`);
+  }
   process.stdout.write('\nstopping the daemons (SIGTERM)...\n');
   await stopAll(layout);
   const { images } = loadRings([layout.ringDir]);
@@ -143,8 +192,11 @@ export async function run(args: string[]): Promise<number> {
   process.stdout.write(
     `flight recorder rings: ${layout.ringDir}\n  npx totem fplay --last 40 ${layout.ringDir}\n  npx totem fplay check ${layout.ringDir}\nlogs: ${layout.dir}/node-*.log\n`,
   );
-  return report.findings.length === 0 ? 0 : 1;
+  return report.findings.length === 0 && lockFindings.length === 0 ? 0 : 1;
 }
+
+/** A lock operation outstanding this long (not counting a node's own recovery) is shown as stuck. */
+const STUCK_MS = 30_000;
 
 async function stopAll(layout: ClusterLayout): Promise<void> {
   await Promise.all(layout.nodes.map((n) => stopNode(layout, n)));
@@ -152,6 +204,8 @@ async function stopAll(layout: ClusterLayout): Promise<void> {
 
 class LiveView {
   stopped = false;
+  readonly lockFindings: LoadFinding[] = [];
+  private lastLockOps = 0;
   private readonly changes: Change[] = [];
   private readonly lastDelivered = new Map<NodeId, number>();
   private readonly lastRing = new Map<NodeId, string>();
@@ -164,6 +218,7 @@ class LiveView {
     private readonly rate: number,
     private readonly size: number,
     private readonly tty: boolean,
+    private readonly locks: PlockLoad | undefined,
   ) {}
 
   async run(): Promise<void> {
@@ -180,10 +235,12 @@ class LiveView {
     try {
       const pid = readPid(this.layout, n);
       if (pid !== undefined && alive(pid)) {
+        this.locks?.nodeDown(n, performance.now());
         await killNode(this.layout, n);
         this.note(`node ${n} killed (kill -9)`);
       } else {
         startNode(this.layout, n);
+        this.locks?.nodeUp(n);
         this.note(`node ${n} restarted`);
       }
     } finally {
@@ -240,11 +297,26 @@ class LiveView {
           `${rateNow.toFixed(0).padStart(7)} msg/s delivered  ${String(delivered).padStart(9)} total  pid ${s.pid}`,
       );
     });
+    const lockLines: string[] = [];
+    if (this.locks) {
+      const found = this.locks.check(STUCK_MS);
+      for (const f of found) this.note(`plock ${f.kind}: ${f.message}`);
+      this.lockFindings.push(...found);
+      const c = this.locks.counters();
+      const lockRate = (c.lockOps - this.lastLockOps) / elapsed;
+      this.lastLockOps = c.lockOps;
+      lockLines.push(
+        `  plock: ${lockRate.toFixed(0).padStart(6)} lock ops/s  ${c.held} held by clients, ${c.outstanding} waiting or in flight` +
+          ` (oldest ${(c.oldestMs / 1000).toFixed(1)} s); ${c.grants} grants, ${c.wouldBlock} would-block, ` +
+          `${this.lockFindings.filter((f) => f.kind === 'lock-conflict').length} conflicts`,
+      );
+    }
     const uptime = ((now - this.started) / 1000).toFixed(0);
     const screen = [
       `Totem local cluster: ${this.layout.nodes.length} nodes on 127.0.0.1, up ${uptime}s, load ${this.rate} msg/s of ${this.size} B`,
       '',
       ...rows,
+      ...lockLines,
       '',
       'recent configuration changes:',
       ...(this.changes.length > 0
@@ -254,6 +326,6 @@ class LiveView {
       this.tty ? `keys: 1-${this.layout.nodes.length} kill/restart a node, q quit` : '',
     ];
     if (this.tty) process.stdout.write(`\x1b[H\x1b[2J${screen.join('\n')}\n`);
-    else process.stdout.write(`${rows.join('\n')}\n`);
+    else process.stdout.write(`${[...rows, ...lockLines].join('\n')}\n`);
   }
 }

@@ -39,3 +39,14 @@ export {
   type SendOptions,
   type TotemConfigurationChange,
 } from './cpg.js';
+export {
+  PLOCK_EOF,
+  Plock,
+  type PlockConnectOptions,
+  PlockError,
+  type PlockErrorCode,
+  type PlockEvents,
+  type PlockHolder,
+  type PlockLockOptions,
+  type PlockTarget,
+} from './plock.js';

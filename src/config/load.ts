@@ -19,6 +19,7 @@ import type {
   LoggerSubsys,
   LoggingConfig,
   NodeConfig,
+  PlockConfig,
   RuntimeConfig,
   TimestampMode,
   TotemSection,
@@ -72,6 +73,7 @@ export function parseConfig(text: string, file = 'corosync.conf'): LoadedConfig 
   const loggingSec = ctx.merged(top, 'logging');
   const runtimeSec = ctx.merged(top, 'runtime');
   const systemSec = ctx.merged(top, 'system');
+  const plockSec = ctx.merged(top, 'plock');
   top.finish({
     sections: {
       quorum: IGNORED_SECTION,
@@ -90,10 +92,11 @@ export function parseConfig(text: string, file = 'corosync.conf'): LoadedConfig 
   const nodelist = finishNodes(ctx, nodesRaw, totem);
   const logging = readLogging(ctx, loggingSec);
   const runtime = readRuntime(ctx, runtimeSec, systemSec);
+  const plock = readPlock(plockSec);
 
   ctx.throwIfErrors();
   return {
-    config: { file, totem, nodelist, logging, runtime },
+    config: { file, totem, nodelist, logging, runtime, plock },
     // Stable sort: file order, and among equal lines the order they were found.
     warnings: [...ctx.warnings].sort((a, b) => a.line - b.line),
   };
@@ -671,6 +674,17 @@ function readLogging(ctx: Context, sec: Section | undefined): LoggingConfig {
   }
   logging.finish({ keys: ignoring(LOGGING_IGNORED_KEYS) });
   return { toStderr, toLogfile, logfile, debug, timestamp, loggerSubsys };
+}
+
+function readPlock(sec: Section | undefined): PlockConfig {
+  if (!sec) return { ownership: false };
+  const ownership =
+    sec.read('ownership', (t) => {
+      const r = readEnum<'on' | 'off'>(t, ['on', 'off']);
+      return r.ok ? { ok: true as const, value: r.value === 'on' } : r;
+    }) ?? false;
+  sec.finish();
+  return { ownership };
 }
 
 function readRuntime(ctx: Context, sec: Section | undefined, system: Section | undefined): RuntimeConfig {

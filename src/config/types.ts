@@ -94,6 +94,12 @@ export interface RuntimeConfig {
   readonly ipcGid?: number;
 }
 
+/** The plock service (ours; gfs_controld's `plock_ownership`). */
+export interface PlockConfig {
+  /** A node that is the only user of a resource grants its locks without the ring. */
+  readonly ownership: boolean;
+}
+
 export interface TotemConfig {
   /** The file name as given to the loader (used in every message). */
   readonly file: string;
@@ -102,6 +108,8 @@ export interface TotemConfig {
   readonly nodelist: readonly NodeConfig[];
   readonly logging: LoggingConfig;
   readonly runtime: RuntimeConfig;
+  /** Absent in configurations built by hand: ownership off. */
+  readonly plock?: PlockConfig;
 }
 
 export interface LoadedConfig {

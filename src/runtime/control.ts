@@ -7,6 +7,7 @@
  *   {"op":"partition","groups":[[1,2],[3]]}          → {"ok":true}   (test-only; null heals)
  *   {"op":"load-reset"}                              → {"ok":true}   (restart the per-ring count/hash)
  *   {"op":"dump"}                                    → {"ok":true,"path":"…"}
+ *   {"op":"digest"}                                  → {"ok":true,"digest":{…}} (replicated state, canonical)
  *   anything else                                    → {"ok":false,"error":"…"}
  */
 import { chmodSync, unlinkSync } from 'node:fs';
@@ -18,7 +19,8 @@ export type ControlRequest =
   | { readonly op: 'load'; readonly count: number; readonly size: number; readonly safe?: boolean }
   | { readonly op: 'partition'; readonly groups: number[][] | null }
   | { readonly op: 'load-reset' }
-  | { readonly op: 'dump' };
+  | { readonly op: 'dump' }
+  | { readonly op: 'digest' };
 
 export type ControlResponse =
   | { readonly ok: true; readonly [key: string]: unknown }

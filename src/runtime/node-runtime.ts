@@ -8,6 +8,7 @@
  * invariant: the runtime records it, makes sure the ring is on disk and reports it as
  * fatal (the daemon exits); bad packets never get that far (decoders count and drop them).
  */
+import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -24,6 +25,8 @@ import { CkptIpcService } from '../services/ckpt/ipc-binding.js';
 import type { CkptReply } from '../services/ckpt/types.js';
 import { CpgService } from '../services/cpg/cpg-service.js';
 import { CpgIpcService } from '../services/cpg/ipc-binding.js';
+import { PlockIpcService } from '../services/plock/ipc-binding.js';
+import { PlockService, type PlockServiceStats } from '../services/plock/plock-service.js';
 import { SrpNode, type SrpState } from '../srp/srp-node.js';
 import { SyncEngine, type SyncEngineStats, syncOrderedListener } from '../sync/index.js';
 import { envelopeFromConfig, transportOptionsFromConfig } from '../transport/from-config.js';
@@ -88,10 +91,16 @@ export interface NodeStatus {
   readonly sync: SyncEngineStats & { readonly inProgress: boolean };
   readonly cpg: CpgStatus;
   readonly ckpt: CkptServiceStats & { readonly checkpoints: number; readonly openHandles: number };
+  readonly plock: PlockServiceStats & { readonly ready: boolean; readonly ownership: boolean };
   readonly recorder: { readonly path: string; readonly mapped: boolean };
   readonly ringSeqFile: string;
   readonly partition: readonly (readonly NodeId[])[] | null;
   readonly timings: { readonly token: number; readonly consensus: number; readonly join: number };
+}
+
+export interface ReplicaDigest {
+  readonly ckpt: { readonly checkpoints: number; readonly sha256: string };
+  readonly [service: string]: unknown;
 }
 
 export interface IpcStatus {
@@ -128,6 +137,8 @@ export class NodeRuntime {
   private syncEngine!: SyncEngine;
   private cpgService!: CpgService;
   private ckptService!: CkptService;
+  private plockService!: PlockService;
+  private plockTimer: NodeJS.Timeout | undefined;
   private ipcServer: IpcServer | undefined;
   /**
    * Where the checkpoint service's replies go: the checkpoint IPC binding sets it when it is
@@ -230,6 +241,7 @@ export class NodeRuntime {
       tokenVisit: () => {
         this.load.pump();
         this.cpgService.pump();
+        this.plockService.pump();
         ordered.tokenVisit();
       },
     };
@@ -252,11 +264,26 @@ export class NodeRuntime {
       recorder: this.recorder,
       nodeId: this.nodeId,
       sync: this.syncEngine,
-      onReply: (reply) => this.ckptReplies?.(reply),
+      // The plock service keeps its checkpoints through this service, as a client of its own.
+      onReply: (reply) =>
+        reply.client === this.plockService?.ckptClient
+          ? this.plockService.ckptReply(reply)
+          : this.ckptReplies?.(reply),
       // Checkpoint ids made by this run differ from those of earlier runs of the node.
       incarnation: Math.floor(Date.now() / 1000) >>> 0,
     });
     this.syncEngine.register(this.ckptService);
+    let plockBinding: PlockIpcService | undefined;
+    this.plockService = new PlockService({
+      pg: this.pg,
+      recorder: this.recorder,
+      nodeId: this.nodeId,
+      sync: this.syncEngine,
+      ckpt: this.ckptService,
+      ownership: this.config.plock?.ownership ?? false,
+      onReply: (reply) => plockBinding?.reply(reply),
+    });
+    this.syncEngine.register(this.plockService);
     const ipcSocket = this.config.runtime.ipcSocket;
     this.ipcServer = await IpcServer.listen({
       dir: dirname(ipcSocket),
@@ -278,6 +305,8 @@ export class NodeRuntime {
     const ckptBinding = new CkptIpcService(this.ckptService, { clock: () => this.ckptNow() });
     this.ckptReplies = (reply) => ckptBinding.reply(reply);
     this.ipcServer.register(this.guarded(ckptBinding));
+    plockBinding = new PlockIpcService(this.plockService, { clock: () => this.inputNow });
+    this.ipcServer.register(this.guarded(plockBinding));
     const addr = this.transport.address();
     this.log.notice(
       'MAIN',
@@ -318,6 +347,7 @@ export class NodeRuntime {
 
   private afterCore(): void {
     this.armCkptTimer();
+    this.armPlockTimer();
     const state = this.srp.state;
     if (state !== this.lastState) {
       this.lastState = state;
@@ -344,7 +374,23 @@ export class NodeRuntime {
     this.ckptTimer.unref();
   }
 
+  /** The plock service retries a failed checkpoint store after a delay. */
+  private armPlockTimer(): void {
+    const deadline = this.plockService?.nextDeadline();
+    if (deadline === undefined || this.plockTimer !== undefined) return;
+    this.plockTimer = setTimeout(
+      () => {
+        this.plockTimer = undefined;
+        this.input((now) => this.plockService.tick(now));
+      },
+      Math.max(1, deadline - this.clock()),
+    );
+    this.plockTimer.unref();
+  }
+
   private cancelCkptTimer(): void {
+    if (this.plockTimer !== undefined) clearTimeout(this.plockTimer);
+    this.plockTimer = undefined;
     if (this.ckptTimer !== undefined) clearTimeout(this.ckptTimer);
     this.ckptTimer = undefined;
     this.ckptTimerAt = undefined;
@@ -420,6 +466,17 @@ export class NodeRuntime {
     });
   }
 
+  /**
+   * A canonical digest of the replicated state (the checkpoint database): equal on every
+   * member once the ring is quiet, whatever order the replicas were built in.
+   */
+  replicaDigest(): ReplicaDigest {
+    const db = this.ckptService.database;
+    return {
+      ckpt: { checkpoints: db.byId.size, sha256: createHash('sha256').update(db.dump()).digest('hex') },
+    };
+  }
+
   dumpRecorder(): string {
     this.recorder.setTime(this.clock());
     return this.ring.dump();
@@ -459,6 +516,11 @@ export class NodeRuntime {
         ...this.ckptService.stats,
         checkpoints: this.ckptService.database.byId.size,
         openHandles: this.ckptService.openHandles,
+      },
+      plock: {
+        ...this.plockService.stats,
+        ready: this.plockService.ready,
+        ownership: this.plockService.ownership,
       },
       recorder: { path: this.ring.path, mapped: this.ring.mapped },
       ringSeqFile: this.store.path,
@@ -500,6 +562,11 @@ export class NodeRuntime {
   /** The checkpoint service; its IPC binding calls request/clientGone and sets `ckptReplies`. */
   get ckpt(): CkptService {
     return this.ckptService;
+  }
+
+  /** The plock service (its IPC binding is registered by the runtime). */
+  get plock(): PlockService {
+    return this.plockService;
   }
 
   get sync(): SyncEngine {

@@ -22,7 +22,7 @@ function kindOf(core: SimCoreFactory, packet: Uint8Array): PacketKind {
 }
 
 /** Chains packet filters: the first verdict other than 'pass' wins. */
-function addFilter(world: World, f: PacketFilter): void {
+export function addFilter(world: World, f: PacketFilter): void {
   const prev = world.packetFilter;
   world.packetFilter = prev
     ? (from, to, p, now) => {

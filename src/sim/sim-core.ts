@@ -34,6 +34,11 @@ export interface SimCoreContext {
   readonly persistedRingSeq: number | undefined;
   /** The run's checker (a core that checks above the ordering layer feeds it what it needs). */
   readonly checker: InvariantChecker;
+  /** The run's seed and this process's incarnation (cores that draw their own load seed from them). */
+  readonly seed: number;
+  readonly incarnation: number;
+  /** False once the run's workload period is over (a core's own load stops then). */
+  workloadActive(): boolean;
 }
 
 export interface SimCoreFactory {

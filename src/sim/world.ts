@@ -414,6 +414,9 @@ export class World {
         recorder: rec,
         persistedRingSeq: persisted,
         checker: this.checker,
+        seed: this.seed,
+        incarnation,
+        workloadActive: () => !this.stopped && this.now < this.workloadUntil,
       });
       node.core.start(this.now);
     });

@@ -133,6 +133,18 @@ export class SyncEngine implements SyncStatus {
     return r && r.phase === Phase.Service ? r.services[r.index] : undefined;
   }
 
+  /**
+   * Where the running round is: `lists` (waiting for every member's service list), `process`
+   * (the current service sends its sync data), `barrier` (this node is done with the current
+   * service and waits for the others' barriers); undefined between rounds.
+   */
+  get step(): 'lists' | 'process' | 'barrier' | undefined {
+    const r = this.round;
+    if (!r) return undefined;
+    if (r.phase !== Phase.Service) return 'lists';
+    return r.processDone ? 'barrier' : 'process';
+  }
+
   get stats(): Readonly<SyncEngineStats> {
     return { ...this.counters };
   }

@@ -12,6 +12,7 @@ import { CPG_EVENTS } from './cpg.js';
 import { ENUMS } from './enums.js';
 import { IPC_EVENTS } from './ipc.js';
 import { PG_EVENTS } from './pg.js';
+import { PLOCK_EVENTS } from './plock.js';
 import { RECORDER_EVENTS } from './recorder.js';
 import { RUNTIME_EVENTS } from './runtime.js';
 import { SIM_EVENTS } from './sim.js';
@@ -26,6 +27,7 @@ const LAYERS = [
   SYNC_EVENTS,
   CPG_EVENTS,
   CKPT_EVENTS,
+  PLOCK_EVENTS,
   RUNTIME_EVENTS,
   TRANSPORT_EVENTS,
   IPC_EVENTS,
@@ -42,6 +44,7 @@ export const EV = {
   ...prefixed('PG', PG_EVENTS),
   ...prefixed('SYNC', SYNC_EVENTS),
   ...prefixed('CKPT', CKPT_EVENTS),
+  ...prefixed('PLOCK', PLOCK_EVENTS),
   ...prefixed('RUNTIME', RUNTIME_EVENTS),
   ...prefixed('TRANSPORT', TRANSPORT_EVENTS),
   ...prefixed('CPG', CPG_EVENTS),

@@ -13,7 +13,7 @@
  * - Implements SyncParticipant: see sync-round.ts for the sender rule and the merge rule.
  */
 
-import type { NodeId } from '../../core/io.js';
+import type { Configuration, NodeId } from '../../core/io.js';
 import { Guarantee } from '../../core/io.js';
 import type { SyncParticipant, SyncProgress, SyncRound } from '../../core/sync-participant.js';
 import type { ProcessGroups } from '../../pg/process-groups.js';
@@ -89,6 +89,11 @@ export interface CkptServiceOptions {
    */
   readonly incarnation?: number;
   readonly group?: string;
+  /**
+   * Observation only (the simulator's checks): the database a sync round activated, called
+   * after the merge and before the updates queued during the round apply. Must not change it.
+   */
+  readonly onActivated?: (db: CkptDatabase, round: SyncRound) => void;
 }
 
 export interface CkptServiceStats {
@@ -164,13 +169,21 @@ export class CkptService implements SyncParticipant {
   private readonly recorder: Recorder;
   private readonly sync: SyncStatus;
   private readonly onReply: (reply: CkptReply) => void;
+  private readonly onActivated: ((db: CkptDatabase, round: SyncRound) => void) | undefined;
   private db = new CkptDatabase();
   private readonly handles = new Map<CkptHandle, HandleEntry>();
   private readonly iterations = new Map<IterationHandle, IterationEntry>();
   private readonly pending = new Map<number, Pending>();
   private deferred: UpdateEnvelope[] = [];
   private readonly expiriesRequested = new Set<string>();
+  /**
+   * The members of the last round this node activated that have stayed with it through every
+   * configuration since (a node that left, even one restarted under the same id, no longer holds
+   * this database): the sender rule's group.
+   */
   private committedMembers: NodeId[];
+  /** The members of the last transitional configuration (those that came along from the old ring). */
+  private cameAlong: readonly NodeId[] = [];
   private round: LocalRound | undefined;
   private nextSeq = 1;
   private nextHandle = 1;
@@ -194,11 +207,15 @@ export class CkptService implements SyncParticipant {
     this.nodeId = opts.nodeId;
     this.sync = opts.sync;
     this.onReply = opts.onReply;
+    this.onActivated = opts.onActivated;
     this.incarnation = opts.incarnation ?? 0;
     this.group = opts.group ?? CKPT_GROUP;
     // Until a round commits, this node's database is its own.
     this.committedMembers = [this.nodeId];
-    this.pg.join(this.group, { deliver: (_g, sender, message) => this.deliver(sender, message) });
+    this.pg.join(this.group, {
+      deliver: (_g, sender, message) => this.deliver(sender, message),
+      configurationChange: (conf) => this.configurationChange(conf),
+    });
   }
 
   get stats(): Readonly<CkptServiceStats> {
@@ -559,6 +576,21 @@ export class CkptService implements SyncParticipant {
 
   // ---- SyncParticipant ---------------------------------------------------------------------
 
+  /**
+   * Keeps the group honest between activations: a node that did not come along into a new
+   * configuration (it failed, left, or crashed and came back as a new process with an empty
+   * database) is no longer a holder of this node's database, even if it is a member again.
+   */
+  private configurationChange(conf: Configuration): void {
+    if (conf.kind === 'transitional') {
+      this.cameAlong = conf.members;
+      return;
+    }
+    const along = this.cameAlong;
+    this.cameAlong = [];
+    this.committedMembers = this.committedMembers.filter((n) => n === this.nodeId || along.includes(n));
+  }
+
   syncInit(round: SyncRound): void {
     const group = this.committedMembers.filter((n) => round.members.includes(n));
     if (!group.includes(this.nodeId)) group.push(this.nodeId);
@@ -636,6 +668,7 @@ export class CkptService implements SyncParticipant {
       report.senders,
       report.conflicts.length,
     );
+    this.onActivated?.(this.db, r.info);
     // Updates ordered during the round, in their order, on the agreed database.
     const waiting = this.deferred;
     this.deferred = [];

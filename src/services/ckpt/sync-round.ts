@@ -3,8 +3,9 @@
  * live database until activate.
  *
  * Sender rule: a node's "group" is the membership of its last committed (activated) round
- * that is still present in the new ring; the lowest node of each group sends that group's
- * database. Every member also sends a HELLO (whether it sends, its group size, its open
+ * that has come along with it through every configuration since (so is still present in the
+ * new ring, and never left it: a node restarted under the same id is not in the group); the
+ * lowest node of each group sends that group's database. Every member also sends a HELLO (whether it sends, its group size, its open
  * handles) so that receivers know which END markers to wait for and how to rebuild reference
  * counts. The database of a round is the merge of every sender's copy (see `merge`).
  *
