@@ -51,6 +51,7 @@ import {
   type PlockReply,
   type PlockRequest,
   PlockServiceError,
+  type WaiterRecord,
 } from './types.js';
 import {
   CHECKPOINT_PREFIX,
@@ -286,6 +287,26 @@ export class PlockService implements SyncParticipant {
       lines.push(line);
     }
     return lines.join('\n');
+  }
+
+  /**
+   * Every resource this node knows, with its table (for a resource another node owns the
+   * table here is empty: the owner has it). For checkers and tools; read-only use.
+   */
+  inspect(): {
+    space: string;
+    inode: number;
+    owner: NodeId;
+    locks: readonly LockRecord[];
+    waiters: readonly WaiterRecord[];
+  }[] {
+    return [...this.resources.values()].map((r) => ({
+      space: r.space,
+      inode: r.inode,
+      owner: r.owner,
+      locks: [...r.table.locks],
+      waiters: [...r.table.waiters],
+    }));
   }
 
   /** The owner of a resource as this node knows it (0: through the ring; undefined: never used). */
