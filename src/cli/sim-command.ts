@@ -16,8 +16,8 @@ import { LOADS, loadByName } from '../sim/services/loads.js';
 import { SERVICE_SCENARIOS } from '../sim/services/scenarios.js';
 import { SERVICES_CORE, servicesCoreFactory } from '../sim/services/services-core.js';
 import type { CoreMaker } from '../sim/sim-core.js';
-import type { SrpConfig } from '../srp/config.js';
 import { nodesForSeed, runSweep } from '../sim/sweep.js';
+import type { SrpConfig } from '../srp/config.js';
 
 export interface SimIo {
   out(text: string): void;

@@ -158,7 +158,8 @@ export class PlockLoad extends ClientLoad<PlockClientLike> {
       lists.forEach((l, i) => {
         const extra = l.filter((x) => !expected.has(x));
         for (const x of l) union.add(x);
-        if (extra.length > 0) problems.push(`node ${conns[i]!.node} lists locks no client holds: ${extra.join(' ')}`);
+        if (extra.length > 0)
+          problems.push(`node ${conns[i]!.node} lists locks no client holds: ${extra.join(' ')}`);
       });
       const missing = [...expected].filter((x) => !union.has(x));
       if (missing.length > 0) problems.push(`held by clients but listed by no node: ${missing.join(' ')}`);

@@ -197,6 +197,12 @@ export class PlockService implements SyncParticipant {
   private readonly outbox: Uint8Array[] = [];
   /** Requests that arrived before this node had lock state. */
   private unready: { client: ClientId; req: PlockRequest }[] = [];
+  /**
+   * This node's ops whose outcome now lies in a lock state this node replaces by another
+   * (held for a checkpoint that never came; waiting in a state discarded for the agreed one):
+   * settled against the state loaded next (settleOrphans), so that every request is answered.
+   */
+  private orphans: OpMessage[] = [];
   /** Messages delivered during a sync round (applied at activation, or held for the checkpoint). */
   private deferred: Held[] = [];
   /** Messages held from activation until STORED (this node waits for the checkpoint). */
@@ -659,7 +665,7 @@ export class PlockService implements SyncParticipant {
 
   private apply(sender: NodeId, m: Exclude<PlockMessage, { kind: 'hello' | 'stored' }>): void {
     this.counters.messagesApplied++;
-    this.identity = { ring: this.identity.ring, count: this.identity.count + 1 };
+    this.advanceIdentity(sender, ...messageFacts(m));
     switch (m.kind) {
       case 'op':
         this.recorder.rec(EV.PLOCK_APPLY, sender, MsgKind.Op, m.reqId, m.inode >>> 0);
@@ -689,6 +695,22 @@ export class PlockService implements SyncParticipant {
         return;
       }
     }
+  }
+
+  /**
+   * The state identity's `count` is a fingerprint of the history since the ring's activation
+   * (every message applied, every departure), not a plain count: two partitions that split from
+   * one ring apply different histories, and a count could come out equal on both sides, making
+   * both keep their (different) tables at the merge.
+   */
+  private advanceIdentity(...facts: number[]): void {
+    let h = this.identity.count >>> 0;
+    for (const f of facts) {
+      h ^= f >>> 0;
+      h = Math.imul(h, 0x01000193) >>> 0;
+      h = (h ^ (h >>> 15)) >>> 0;
+    }
+    this.identity = { ring: this.identity.ring, count: h };
   }
 
   private resource(space: string, inode: number): Resource {
@@ -815,13 +837,15 @@ export class PlockService implements SyncParticipant {
     // Whatever waited for a checkpoint of a round that is now over is void: a new round decides again.
     if (this.waitStored) {
       this.recorder.rec(EV.PLOCK_SYNC_ABORT, this.held.length, 0);
+      // Ordered in a ring whose state this node never loaded: what they did is in the next one.
+      for (const h of this.held) if (h.sender === this.nodeId && h.m.kind === 'op') this.orphans.push(h.m);
       this.held = [];
       this.waitStored = undefined;
       this.initialized = false;
     }
     if (!this.initialized || conf.left.length === 0) return;
     const left = new Set(conf.left);
-    this.identity = { ring: this.identity.ring, count: this.identity.count + 1 };
+    this.advanceIdentity(0xffffffff, ...conf.left);
     for (const node of conf.left) {
       let resources = 0;
       let granted = 0;
@@ -884,6 +908,7 @@ export class PlockService implements SyncParticipant {
       this.identity = { ring: ringId, count: 0 };
       this.recorder.rec(EV.PLOCK_ACTIVATE, 3, r.info.members.length, 0, 0);
       this.replay(deferred);
+      this.settleOrphans();
       this.becameReady();
       return;
     }
@@ -915,6 +940,11 @@ export class PlockService implements SyncParticipant {
       for (const res of this.resources.values()) locks += res.table.locks.length;
       this.counters.discards++;
       this.recorder.rec(EV.PLOCK_DISCARDED, this.resources.size, locks);
+      // This node's waiters are not in the agreed state (its side released them when this
+      // node left): they are asked again once that state is loaded.
+      for (const res of this.resources.values())
+        for (const w of res.table.waiters)
+          if (w.nodeId === this.nodeId) this.orphans.push(waiterOp(this.nodeId, res, w));
     }
     this.recorder.rec(EV.PLOCK_ACTIVATE, 2, r.info.members.length, authority.size, keeper);
     this.resources = new Map();
@@ -933,7 +963,11 @@ export class PlockService implements SyncParticipant {
     const dropped = this.deferred;
     this.deferred = [];
     // Nobody applied them (every member of the ring was in the round): their senders send them again.
-    const mine = dropped.filter((d) => d.sender === this.nodeId).map((d) => d.bytes);
+    // Not the ops of a client gone since: its CLOSE may already be on its way, and an op sent
+    // again would then be ordered after it and lock for a client that no longer exists.
+    const mine = dropped
+      .filter((d) => d.sender === this.nodeId && !(d.m.kind === 'op' && this.goneClients.has(d.m.client)))
+      .map((d) => d.bytes);
     this.outbox.unshift(...mine);
     this.counters.resubmitted += mine.length;
     this.recorder.rec(EV.PLOCK_SYNC_ABORT, dropped.length, mine.length);
@@ -966,6 +1000,35 @@ export class PlockService implements SyncParticipant {
     for (const u of waiting) this.handleRequest(u.client, u.req);
     for (const k of this.local.keys()) this.kick(k);
     this.pump();
+  }
+
+  /**
+   * Answers or asks again what the orphaned ops asked, from the state just loaded: a lock
+   * still waiting there waits on; one the owner holds as asked is granted; any other op is
+   * sent again (a lock that was refused or never applied is a new attempt; unlock and cancel
+   * are idempotent).
+   */
+  private settleOrphans(): void {
+    const orphans = this.orphans;
+    this.orphans = [];
+    for (const m of orphans) {
+      if (this.goneClients.has(m.client)) continue;
+      if (m.op === 'lock') {
+        if (!this.waits.has(waitKey(m.client, m.reqId))) continue;
+        const t = this.resources.get(key(m.space, m.inode))?.table;
+        const mine = (o: LockRecord): boolean =>
+          o.nodeId === this.nodeId && o.client === m.client && o.owner === m.owner;
+        if (t?.waiters.some((w) => mine(w) && w.reqId === m.reqId)) continue;
+        if (
+          t?.locks.some((l) => mine(l) && l.exclusive === m.exclusive && l.start <= m.start && l.end >= m.end)
+        ) {
+          this.lockAnswered(m.client, m.reqId);
+          continue;
+        }
+      }
+      this.counters.resubmitted++;
+      this.send(m);
+    }
   }
 
   // ---- checkpoints -------------------------------------------------------------------------
@@ -1123,6 +1186,7 @@ export class PlockService implements SyncParticipant {
     this.waitStored = undefined;
     this.identity = { ring: ringId, count: 0 };
     this.replay(held);
+    this.settleOrphans();
     let locks = 0;
     for (const r of this.resources.values()) locks += r.table.locks.length;
     this.counters.loads++;
@@ -1201,6 +1265,49 @@ function opMessage(
     start: req.start,
     end: req.end,
     owner: req.owner,
+  };
+}
+
+/** What distinguishes one applied message from another, as numbers (for the state identity). */
+function messageFacts(m: Exclude<PlockMessage, { kind: 'hello' | 'stored' }>): number[] {
+  switch (m.kind) {
+    case 'op':
+      return [
+        1,
+        m.origin,
+        m.client,
+        m.reqId,
+        m.target,
+        m.inode,
+        m.start,
+        m.end,
+        m.owner,
+        m.exclusive ? 1 : 0,
+      ];
+    case 'close':
+      return [2, m.origin, m.client];
+    case 'own':
+      return [3, m.inode];
+    case 'handover':
+      return [4, m.inode, m.records.locks.length, m.records.waiters.length];
+  }
+}
+
+function waiterOp(origin: NodeId, r: { space: string; inode: number }, w: WaiterRecord): OpMessage {
+  return {
+    kind: 'op',
+    op: 'lock',
+    origin,
+    client: w.client,
+    reqId: w.reqId,
+    target: 0,
+    exclusive: w.exclusive,
+    wait: true,
+    space: r.space,
+    inode: r.inode,
+    start: w.start,
+    end: w.end,
+    owner: w.owner,
   };
 }
 

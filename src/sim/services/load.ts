@@ -31,6 +31,7 @@ import type { SyncRound } from '../../core/sync-participant.js';
 import type { Recorder } from '../../recorder/recorder.js';
 import type { CkptDatabase } from '../../services/ckpt/database.js';
 import type { CkptReply } from '../../services/ckpt/types.js';
+import type { PlockReply } from '../../services/plock/types.js';
 import type { ServiceStack } from '../../services/stack.js';
 import type { RoundOutcome } from '../../sync/sync-engine.js';
 import type { Prng } from '../prng.js';
@@ -52,6 +53,13 @@ export interface LoadClient {
   step(now: number): void;
   /** A checkpoint reply for this node's clients. */
   ckptReply(reply: CkptReply): void;
+  /** A plock reply for this node's clients (loads that use the plock service). */
+  plockReply?(reply: PlockReply): void;
+  /**
+   * Work left once the workload period is over (locks to release): the load timer keeps
+   * stepping the client while this says so (default: it stops with the workload period).
+   */
+  finishing?(): boolean;
   counters(): Readonly<Record<string, number>>;
   describe(): string;
 }
@@ -88,6 +96,9 @@ export interface ServiceLoad {
   readonly summary: string;
   /** Virtual ms between two steps of a client. */
   readonly stepMs: number;
-  makeInvariants(fail: Fail): LoadInvariants;
+  /** The settings of the stack's plock service (the daemon's `plock { ownership }`). */
+  readonly plock?: { readonly ownership: boolean };
+  /** `now` reads the run's virtual clock (the time of the input being handled). */
+  makeInvariants(fail: Fail, now: () => number): LoadInvariants;
   attach(node: LoadNode, invariants: LoadInvariants): LoadClient;
 }
