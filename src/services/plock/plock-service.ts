@@ -965,12 +965,21 @@ export class PlockService implements SyncParticipant {
     // Nobody applied them (every member of the ring was in the round): their senders send them again.
     // Not the ops of a client gone since: its CLOSE may already be on its way, and an op sent
     // again would then be ordered after it and lock for a client that no longer exists.
+    // A HANDOVER sent again carries no lock or waiter of such a client, for the same reason.
     const mine = dropped
       .filter((d) => d.sender === this.nodeId && !(d.m.kind === 'op' && this.goneClients.has(d.m.client)))
-      .map((d) => d.bytes);
+      .map((d) => (d.m.kind === 'handover' ? this.withoutGoneClients(d.m, d.bytes) : d.bytes));
     this.outbox.unshift(...mine);
     this.counters.resubmitted += mine.length;
     this.recorder.rec(EV.PLOCK_SYNC_ABORT, dropped.length, mine.length);
+  }
+
+  private withoutGoneClients(m: Extract<PlockMessage, { kind: 'handover' }>, bytes: Uint8Array): Uint8Array {
+    const kept = (o: LockRecord): boolean => !(o.nodeId === this.nodeId && this.goneClients.has(o.client));
+    const locks = m.records.locks.filter(kept);
+    const waiters = m.records.waiters.filter(kept);
+    if (locks.length === m.records.locks.length && waiters.length === m.records.waiters.length) return bytes;
+    return encodeMessage({ ...m, records: { locks, waiters } });
   }
 
   private hello(sender: NodeId, m: Extract<PlockMessage, { kind: 'hello' }>): void {

@@ -83,6 +83,17 @@ export interface LoadInvariants {
   ): void;
   /** The checkpoint service activated a round's database (queued updates not applied yet). */
   ckptActivated(node: NodeId, db: CkptDatabase, round: SyncRound): void;
+  /**
+   * The node originated a checkpoint sync SECTION message (seen on the wire: its last chunk
+   * was sent), with whether it ended exactly at its frame's end (the 2008 shape when empty).
+   */
+  sectionSent?(
+    node: NodeId,
+    stack: ServiceStack,
+    ckptId: string,
+    dataLength: number,
+    exactFit: boolean,
+  ): void;
   /** A sync round ended on the node. */
   roundEnded(node: NodeId, outcome: RoundOutcome, ringId: RingId, stack: ServiceStack): void;
   /** End of the run: `live` nodes are up; `settled` after a fault-free settling period. */

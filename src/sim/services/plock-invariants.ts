@@ -60,6 +60,9 @@ export class PlockInvariants implements LoadInvariants, PlockLedger {
     plockRoundsCompared: 0,
     plockStores: 0,
     roundsWithEmptyPlockSections: 0,
+    plockSectionsSynced: 0,
+    plockEmptySectionsSynced: 0,
+    plockEmptySectionExactFits: 0,
     conflictingPairsAcrossPartitions: 0,
     intervals: 0,
   };
@@ -101,6 +104,21 @@ export class PlockInvariants implements LoadInvariants, PlockLedger {
     // The round about to run sends the checkpoints this node holds: count the 2008 shape's
     // raw material (gfsplock checkpoints with empty sections) when a round has joiners.
     if (conf.joined.length > 0 && emptyPlockSections(stack) > 0) this.counts.roundsWithEmptyPlockSections++;
+  }
+
+  sectionSent(
+    _node: NodeId,
+    stack: ServiceStack,
+    ckptId: string,
+    dataLength: number,
+    exactFit: boolean,
+  ): void {
+    const c = stack.ckpt.database.byId.get(ckptId);
+    if (!c?.name.startsWith(CHECKPOINT_PREFIX)) return;
+    this.counts.plockSectionsSynced++;
+    if (dataLength !== 0) return;
+    this.counts.plockEmptySectionsSynced++;
+    if (exactFit) this.counts.plockEmptySectionExactFits++;
   }
 
   ckptActivated(node: NodeId, db: CkptDatabase, round: SyncRound): void {

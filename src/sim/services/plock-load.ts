@@ -32,14 +32,14 @@ export const SIM_PLOCK_WORKLOAD: Omit<PlockWorkloadOptions, 'seed'> = {
   space: 'sim',
   inodes: 320,
   hotInodes: 10,
-  hotRatio: 0.6,
+  hotRatio: 0.35,
   fileSize: 256,
   maxLength: 96,
   exclusiveRatio: 0.5,
   tryRatio: 0.25,
   eofRatio: 0.05,
   holdMs: [0, 60],
-  thinkMs: [20, 200],
+  thinkMs: [10, 120],
 };
 
 /** What the clients need of the run's checks (PlockInvariants). */

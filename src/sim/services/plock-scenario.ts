@@ -60,6 +60,24 @@ export function plockChurnRun(seed: number, opts: PlockChurnOptions = {}): SimRu
     recorderSlots: 4096,
     setup(world) {
       const p = world.faultPrng.fork();
+      // Two joins for sure, late enough that many resources exist: the first makes the keeper
+      // store the lock state (sections mostly empty), the second's round syncs that checkpoint
+      // to the joiner. (A new node when there is room, else a member restarts.)
+      for (const at of [0.55 * durationMs, 0.85 * durationMs])
+        world.at(at, () => {
+          const known = world.knownNodes();
+          const live = world.liveNodes();
+          if (known.length < MAX_SIM_NODES) {
+            world.counts.joins++;
+            world.startNode(known[known.length - 1]! + 1);
+          } else if (live.length > 2) {
+            const id = live[live.length - 1]!;
+            world.stopNode(id);
+            world.after(50, () => {
+              if (!world.isUp(id)) world.startNode(id);
+            });
+          }
+        });
       for (let at = 300 + 200 * p.float(); at < durationMs - 200; at += 250 + 250 * p.float()) {
         world.at(at, () => {
           const live = world.liveNodes();

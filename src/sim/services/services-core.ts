@@ -63,7 +63,14 @@ export class ServicesSimCore implements SimCore {
     opts: ServicesCoreOptions,
   ) {
     const id = ctx.nodeId;
-    this.watch = new FrameWatch(id, () => this.stack.pg.frameSize);
+    const invariants = checker.load;
+    this.watch = new FrameWatch(
+      id,
+      () => this.stack.pg.frameSize,
+      invariants.sectionSent
+        ? { section: (ckptId, n, exact) => invariants.sectionSent?.(id, this.stack, ckptId, n, exact) }
+        : undefined,
+    );
     const host: Host = {
       send: (to, packet) => {
         this.watch.sent(packet);
