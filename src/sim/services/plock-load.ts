@@ -25,6 +25,8 @@ export interface PlockSimOptions {
   /** Chance per step that one of the node's connections closes (and a new one opens). */
   readonly closeChance?: number;
   readonly workload?: Partial<Omit<PlockWorkloadOptions, 'seed'>>;
+  /** Test-only: logs a granted lock as held from when it was asked (proves the conflict check fails). */
+  readonly plantHeldFromAsk?: boolean;
 }
 
 /** Few inodes and short ranges: owners of different nodes meet on the same bytes often. */
@@ -238,7 +240,7 @@ export class PlockSimClient implements LoadClient {
           o.conn.id,
           o.plan!.range,
           o.plan!.exclusive,
-          now,
+          this.opts.plantHeldFromAsk ? f.issuedAt : now,
         );
         this.counts.grants!++;
         if (f.wait) {
