@@ -131,6 +131,16 @@ export function formatStatus(s: NodeStatus): string {
       `ckpt ${s.ckpt.checkpoints} checkpoint(s), ${s.ckpt.openHandles} open`,
     `  recorder: ${s.recorder.path}`,
   ];
+  const p = s.plock as NodeStatus['plock'] | undefined;
+  if (p) {
+    lines.splice(
+      lines.length - 1,
+      0,
+      `  plock: ${p.ready ? 'ready' : 'waiting for lock state'}, ownership ${p.ownership ? 'on' : 'off'}; ` +
+        `${p.messagesSent} message(s) sent, ${p.localOps} local op(s), ${p.handoversSent} hand-over(s), ` +
+        `${p.stores} store(s), ${p.loads} load(s)`,
+    );
+  }
   if (s.partition) lines.push(`  TEST PARTITION: ${JSON.stringify(s.partition)}`);
   return `${lines.join('\n')}\n`;
 }

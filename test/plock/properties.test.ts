@@ -57,11 +57,15 @@ const action = fc.oneof(
     weight: 1,
     arbitrary: fc.record({ kind: fc.constant('bounce' as const), node: fc.integer({ min: 1, max: 3 }) }),
   },
+  {
+    weight: 1,
+    arbitrary: fc.record({ kind: fc.constant('split' as const), node: fc.integer({ min: 1, max: 3 }) }),
+  },
 );
 
 type Action = typeof action extends fc.Arbitrary<infer A> ? A : never;
 
-function check(ownership: boolean, actions: Action[]): void {
+export function check(ownership: boolean, actions: Action[], splits = false): void {
   const c = new PlockCluster([1, 2, 3], ownership);
   // Client ids per node incarnation, so a restarted node's clients are new ones.
   const generation = new Map<number, number>([
@@ -123,8 +127,19 @@ function check(ownership: boolean, actions: Action[]): void {
       case 'settle':
         c.settle();
         break;
+      case 'split': {
+        // One node apart from the others, or everyone together again.
+        const members = c.net
+          .partitions()
+          .flat()
+          .sort((x, y) => x - y);
+        if (!splits || c.net.partitions().length > 1) c.net.reconfigure([members]);
+        else if (live(a.node)) c.net.reconfigure([[a.node], members.filter((m) => m !== a.node)]);
+        break;
+      }
       case 'bounce': {
         const members = c.net.partitions().flat();
+        if (c.net.partitions().length > 1) break;
         if (live(a.node)) {
           if (members.length <= 2) break;
           c.net.reconfigure([members.filter((m) => m !== a.node)]);
@@ -137,6 +152,7 @@ function check(ownership: boolean, actions: Action[]): void {
       }
     }
   }
+  if (c.net.partitions().length > 1) c.net.reconfigure([c.net.partitions().flat()]);
   c.settle();
   for (const n of c.nodes.values()) {
     if (c.net.ringOf(n.id) === undefined) continue;
@@ -203,3 +219,12 @@ for (const ownership of [false, true]) {
     );
   });
 }
+
+test('property (partitions): after splits and merges members agree, no conflicting locks, every wait ends', () => {
+  fc.assert(
+    fc.property(fc.boolean(), fc.array(action, { maxLength: 60 }), (ownership, actions) =>
+      check(ownership, actions, true),
+    ),
+    { numRuns: 100 },
+  );
+});

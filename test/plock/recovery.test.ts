@@ -92,3 +92,46 @@ test('ownership: a node joins while a hand-over is in flight and ends with the s
   assert.match(c.assertAgree(), /fs1\/9 owner=0 locks=\[2\.21\.21:5-5x\]/);
   assert.ok(events(c, 1).some((e) => e.name === 'plock.owner'));
 });
+
+test('a merge of two partitions with lock state keeps the larger side; all members agree', () => {
+  const c = new PlockCluster([1, 2, 3]);
+  c.net.reconfigure([[1], [2, 3]]);
+  c.settle();
+  const a = c.lock(1, 11, 3, 0, 9);
+  const b = c.lock(2, 21, 3, 0, 9);
+  c.settle();
+  assert.equal(code(c, 1, a), 'OK');
+  assert.equal(code(c, 2, b), 'OK', 'each side granted its own lock');
+  c.net.reconfigure([[1, 2, 3]]);
+  c.settle();
+  const state = c.assertAgree();
+  assert.match(state, /fs1\/3 owner=0 locks=\[2\.21\.21:0-9x\]/);
+  assert.equal(c.node(1).plock.stats.discards, 1, "node 1's side lost");
+  assert.equal(c.node(2).plock.stats.stores, 1, 'node 2 is the keeper');
+  assert.equal(c.node(3).plock.stats.discards, 0);
+  // The merged cluster works: node 1's request now waits for node 2's lock.
+  const w = c.lock(1, 12, 3, 5, 5);
+  c.settle();
+  assert.equal(code(c, 1, w), undefined);
+  c.unlock(2, 21, 3, 0, 9);
+  assert.equal(code(c, 1, w), 'OK');
+  // Two equal sides: the side of the lowest node wins.
+  c.start(4);
+  c.net.reconfigure([[1, 2, 3, 4]]);
+  c.settle();
+  c.net.reconfigure([
+    [1, 4],
+    [2, 3],
+  ]);
+  c.settle();
+  c.lock(4, 41, 8, 0, 0);
+  c.lock(3, 31, 8, 0, 0);
+  c.settle();
+  const lostWait = c.lock(2, 21, 8, 0, 0);
+  c.settle();
+  assert.equal(code(c, 2, lostWait), undefined, "node 2 waits for node 3's lock");
+  c.net.reconfigure([[1, 2, 3, 4]]);
+  c.settle();
+  assert.match(c.assertAgree(), /fs1\/8 owner=0 locks=\[4\.41\.41:0-0x\] waiters=\[\]/);
+  assert.equal(code(c, 2, lostWait), 'TRY_AGAIN', 'a wait lost with its side is answered');
+});

@@ -65,7 +65,7 @@ const message: fc.Arbitrary<PlockMessage> = fc.oneof(
     kind: fc.constant('hello' as const),
     ringId: ring,
     initialized: fc.boolean(),
-    state: fc.record({ ring, count: offset }),
+    state: fc.record({ ring, count: offset, digest: u32 }),
   }),
   fc.record({ kind: fc.constant('stored' as const), ringId: ring }),
 );

@@ -11,8 +11,9 @@
  * - A closed client (CLOSE) and every node that leaves the configuration lose their locks and
  *   waiters on every member; waiters are then granted in FIFO (ring) order.
  * - Sync: on every regular configuration the service takes part in the sync round (HELLO
- *   with its state identity). At activation the members with the lowest initialized node's
- *   identity keep their state; if any member does not, that lowest node (the keeper) writes
+ *   with its state identity). At activation the largest group of initialized members with one
+ *   identity (ties: the lowest node's) keeps its state; if any member does not, that group's
+ *   lowest node (the keeper) writes
  *   the state as it was at activation into the `gfsplock.<space>` checkpoints (one section
  *   `r<inode>.<owner>` per resource) through the in-daemon CkptService, then multicasts
  *   STORED. The others hold every plock message from activation on, load the checkpoints at
@@ -209,7 +210,7 @@ export class PlockService implements SyncParticipant {
   private held: Held[] = [];
   private waitStored: { ringId: RingId; keeper: NodeId } | undefined;
   private initialized = false;
-  private identity: StateIdentity = { ring: { rep: 0, seq: 0 }, count: 0 };
+  private identity: StateIdentity = { ring: { rep: 0, seq: 0 }, count: 0, digest: 0 };
   private round: LocalRound | undefined;
   private store: StoreJob | undefined;
   private storeRetryAt: number | undefined;
@@ -659,13 +660,23 @@ export class PlockService implements SyncParticipant {
       return;
     }
     if (!this.initialized) return;
-    this.apply(sender, m);
+    this.apply(sender, m, bytes);
     this.pump();
   }
 
-  private apply(sender: NodeId, m: Exclude<PlockMessage, { kind: 'hello' | 'stored' }>): void {
+  /** Counts and hashes what changed the replicated state since the last activation. */
+  private remember(bytes: Uint8Array): void {
+    const id = this.identity;
+    this.identity = { ring: id.ring, count: id.count + 1, digest: fnv1a(id.digest, bytes) };
+  }
+
+  private apply(
+    sender: NodeId,
+    m: Exclude<PlockMessage, { kind: 'hello' | 'stored' }>,
+    bytes: Uint8Array,
+  ): void {
     this.counters.messagesApplied++;
-    this.advanceIdentity(sender, ...messageFacts(m));
+    this.remember(bytes);
     switch (m.kind) {
       case 'op':
         this.recorder.rec(EV.PLOCK_APPLY, sender, MsgKind.Op, m.reqId, m.inode >>> 0);
@@ -695,22 +706,6 @@ export class PlockService implements SyncParticipant {
         return;
       }
     }
-  }
-
-  /**
-   * The state identity's `count` is a fingerprint of the history since the ring's activation
-   * (every message applied, every departure), not a plain count: two partitions that split from
-   * one ring apply different histories, and a count could come out equal on both sides, making
-   * both keep their (different) tables at the merge.
-   */
-  private advanceIdentity(...facts: number[]): void {
-    let h = this.identity.count >>> 0;
-    for (const f of facts) {
-      h ^= f >>> 0;
-      h = Math.imul(h, 0x01000193) >>> 0;
-      h = (h ^ (h >>> 15)) >>> 0;
-    }
-    this.identity = { ring: this.identity.ring, count: h };
   }
 
   private resource(space: string, inode: number): Resource {
@@ -845,7 +840,10 @@ export class PlockService implements SyncParticipant {
     }
     if (!this.initialized || conf.left.length === 0) return;
     const left = new Set(conf.left);
-    this.advanceIdentity(0xffffffff, ...conf.left);
+    // Two sides of a split release different nodes: their identities must differ from here on.
+    this.remember(
+      Uint8Array.from(conf.left.flatMap((n) => [n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, n >>> 24])),
+    );
     for (const node of conf.left) {
       let resources = 0;
       let granted = 0;
@@ -905,21 +903,28 @@ export class PlockService implements SyncParticipant {
     if (inits.length === 0) {
       // The cluster starts: every member begins with no locks.
       this.initialized = true;
-      this.identity = { ring: ringId, count: 0 };
+      this.identity = { ring: ringId, count: 0, digest: 0 };
       this.recorder.rec(EV.PLOCK_ACTIVATE, 3, r.info.members.length, 0, 0);
       this.replay(deferred);
       this.settleOrphans();
       this.becameReady();
       return;
     }
-    const keeper = inits[0]!;
-    const agreed = r.hellos.get(keeper)!.state;
-    const authority = new Set(
-      inits.filter((n) => {
-        const s = r.hellos.get(n)!.state;
-        return sameRing(s.ring, agreed.ring) && s.count === agreed.count;
-      }),
-    );
+    // Members with equal identities hold equal state. The largest such group wins (the side
+    // with more nodes after a partition heals), ties to the group of the lowest node; its
+    // lowest node is the keeper. `inits` is ascending, so the first group seen of a size wins.
+    const groups = new Map<string, NodeId[]>();
+    for (const n of inits) {
+      const s = r.hellos.get(n)!.state;
+      const id = `${s.ring.rep}.${s.ring.seq}.${s.count}.${s.digest}`;
+      const g = groups.get(id);
+      if (g) g.push(n);
+      else groups.set(id, [n]);
+    }
+    let chosen: NodeId[] = [];
+    for (const g of groups.values()) if (g.length > chosen.length) chosen = g;
+    const keeper = chosen[0]!;
+    const authority = new Set(chosen);
     if (authority.has(this.nodeId)) {
       const needStore = r.info.members.some((n) => !authority.has(n));
       this.recorder.rec(
@@ -929,7 +934,7 @@ export class PlockService implements SyncParticipant {
         authority.size,
         keeper,
       );
-      this.identity = { ring: ringId, count: 0 };
+      this.identity = { ring: ringId, count: 0, digest: 0 };
       if (needStore && keeper === this.nodeId) this.startStore(ringId, this.snapshot());
       this.replay(deferred);
       return;
@@ -940,11 +945,13 @@ export class PlockService implements SyncParticipant {
       for (const res of this.resources.values()) locks += res.table.locks.length;
       this.counters.discards++;
       this.recorder.rec(EV.PLOCK_DISCARDED, this.resources.size, locks);
-      // This node's waiters are not in the agreed state (its side released them when this
-      // node left): they are asked again once that state is loaded.
-      for (const res of this.resources.values())
+      // Waits that lived only in the discarded state would never end: answer them. (Granted
+      // locks are lost silently: POSIX has no way to tell their holders.)
+      const lost = new PlockServiceError('TRY_AGAIN', 'lock state replaced after a partition merge');
+      for (const res of this.resources.values()) {
         for (const w of res.table.waiters)
-          if (w.nodeId === this.nodeId) this.orphans.push(waiterOp(this.nodeId, res, w));
+          if (w.nodeId === this.nodeId) this.lockAnswered(w.client, w.reqId, lost);
+      }
     }
     this.recorder.rec(EV.PLOCK_ACTIVATE, 2, r.info.members.length, authority.size, keeper);
     this.resources = new Map();
@@ -1000,7 +1007,7 @@ export class PlockService implements SyncParticipant {
 
   private replay(messages: readonly Held[]): void {
     for (const h of messages)
-      this.apply(h.sender, h.m as Exclude<PlockMessage, { kind: 'hello' | 'stored' }>);
+      this.apply(h.sender, h.m as Exclude<PlockMessage, { kind: 'hello' | 'stored' }>, h.bytes);
   }
 
   private becameReady(): void {
@@ -1193,7 +1200,7 @@ export class PlockService implements SyncParticipant {
     const held = this.held;
     this.held = [];
     this.waitStored = undefined;
-    this.identity = { ring: ringId, count: 0 };
+    this.identity = { ring: ringId, count: 0, digest: 0 };
     this.replay(held);
     this.settleOrphans();
     let locks = 0;
@@ -1277,47 +1284,11 @@ function opMessage(
   };
 }
 
-/** What distinguishes one applied message from another, as numbers (for the state identity). */
-function messageFacts(m: Exclude<PlockMessage, { kind: 'hello' | 'stored' }>): number[] {
-  switch (m.kind) {
-    case 'op':
-      return [
-        1,
-        m.origin,
-        m.client,
-        m.reqId,
-        m.target,
-        m.inode,
-        m.start,
-        m.end,
-        m.owner,
-        m.exclusive ? 1 : 0,
-      ];
-    case 'close':
-      return [2, m.origin, m.client];
-    case 'own':
-      return [3, m.inode];
-    case 'handover':
-      return [4, m.inode, m.records.locks.length, m.records.waiters.length];
-  }
-}
-
-function waiterOp(origin: NodeId, r: { space: string; inode: number }, w: WaiterRecord): OpMessage {
-  return {
-    kind: 'op',
-    op: 'lock',
-    origin,
-    client: w.client,
-    reqId: w.reqId,
-    target: 0,
-    exclusive: w.exclusive,
-    wait: true,
-    space: r.space,
-    inode: r.inode,
-    start: w.start,
-    end: w.end,
-    owner: w.owner,
-  };
+/** 32-bit FNV-1a, continued from `h`. */
+function fnv1a(h: number, bytes: Uint8Array): number {
+  let x = h ^ 0x811c9dc5;
+  for (const b of bytes) x = Math.imul(x ^ b, 0x01000193);
+  return x >>> 0;
 }
 
 function holderOf(r: { space: string; inode: number }, l: LockRecord): PlockHolder {

@@ -8,7 +8,8 @@
  *   CLOSE    (2)  origin u32 · client u32
  *   OWN      (3)  space str · inode u53
  *   HANDOVER (4)  space str · inode u53 · records
- *   HELLO    (5)  ringRep u32 · ringSeq u53 · initialized u8 · stateRep u32 · stateSeq u53 · stateCount u53
+ *   HELLO    (5)  ringRep u32 · ringSeq u53 · initialized u8 · stateRep u32 · stateSeq u53 · stateCount u53 ·
+ *                 stateDigest u32
  *   STORED   (6)  ringRep u32 · ringSeq u53
  *   records = nLocks u32 · lock × nLocks · nWaiters u32 · (lock · reqId u32) × nWaiters
  *   lock    = nodeId u32 · client u32 · owner u32 · start u53 · end u53 · exclusive u8
@@ -60,6 +61,8 @@ export interface StateIdentity {
    * activation: equal identities mean the same history.
    */
   readonly count: number;
+  /** A hash of those messages and configuration changes (equal counts can hide different histories). */
+  readonly digest: number;
 }
 
 export type PlockMessage =
@@ -131,7 +134,7 @@ export function encodeMessage(m: PlockMessage): Uint8Array {
         .u32(m.ringId.rep)
         .u53(m.ringId.seq)
         .u8(m.initialized ? 1 : 0);
-      w.u32(m.state.ring.rep).u53(m.state.ring.seq).u53(m.state.count);
+      w.u32(m.state.ring.rep).u53(m.state.ring.seq).u53(m.state.count).u32(m.state.digest);
       break;
     case 'stored':
       w.u8(MsgKind.Stored).u32(m.ringId.rep).u53(m.ringId.seq);
@@ -194,7 +197,7 @@ export function decodeMessage(bytes: Uint8Array): PlockMessage {
       const initAt = r.offset;
       const init = r.u8();
       if (init > 1) r.fail('bad-value', initAt);
-      const state = { ring: { rep: r.u32(), seq: r.u53() }, count: r.u53() };
+      const state = { ring: { rep: r.u32(), seq: r.u53() }, count: r.u53(), digest: r.u32() };
       m = { kind: 'hello', ringId, initialized: init === 1, state };
       break;
     }
