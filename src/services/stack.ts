@@ -52,7 +52,11 @@ export interface ServiceStackOptions {
   readonly withPg?: (pg: ProcessGroups) => void;
   /** Replies of the plock service to its clients (none: dropped). */
   readonly onPlockReply?: (reply: PlockReply) => void;
-  /** The plock service's settings (the daemon's `plock { ownership }`; default off). */
+  /**
+   * The plock service, with its settings (the daemon's `plock { ownership }`). The daemon always
+   * runs it; absent here, the stack has none (the simulator's loads that do not use it keep
+   * their runs as they were).
+   */
   readonly plock?: { readonly ownership?: boolean };
   /** Extra pg options (test-only fault switches). */
   readonly pg?: Omit<ProcessGroupsOptions, 'channel' | 'recorder' | 'nodeId'>;
@@ -64,14 +68,14 @@ export interface ServiceStack {
   readonly sync: SyncEngine;
   readonly cpg: CpgService;
   readonly ckpt: CkptService;
-  readonly plock: PlockService;
+  readonly plock: PlockService | undefined;
 }
 
 export function buildServiceStack(opts: ServiceStackOptions): ServiceStack {
   // srp must exist before pg can use it as its channel: the listener forwards to one built later.
   let ordered!: OrderedListener;
   let cpg!: CpgService;
-  let plock!: PlockService;
+  let plock: PlockService | undefined;
   const listener: OrderedListener = {
     deliver: (sender, payload, guarantee, ringId, seq) =>
       ordered.deliver(sender, payload, guarantee, ringId, seq),
@@ -82,7 +86,7 @@ export function buildServiceStack(opts: ServiceStackOptions): ServiceStack {
     tokenVisit: () => {
       opts.beforeTokenVisit?.();
       cpg.pump();
-      plock.pump();
+      plock?.pump();
       ordered.tokenVisit();
     },
   };
@@ -113,6 +117,7 @@ export function buildServiceStack(opts: ServiceStackOptions): ServiceStack {
     ...(opts.onCkptActivated ? { onActivated: opts.onCkptActivated } : {}),
   });
   sync.register(ckpt);
+  if (opts.plock === undefined) return { srp, pg, sync, cpg, ckpt, plock };
   plock = new PlockService({
     pg,
     recorder: opts.recorder,

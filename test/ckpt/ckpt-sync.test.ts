@@ -285,3 +285,25 @@ test('checkpoint sync messages of an earlier ring are dropped and counted', () =
     assert.equal(n.engine.stats.roundsCompleted, 2);
   }
 });
+
+test('a lowest node that restarts before the others completed a round without it is not their sender (found by the simulator)', () => {
+  const c = new CkptCluster([1, 2, 3]);
+  const h = c.open(2, 1, 'kept');
+  c.ok(2, 1, {
+    kind: 'sectionCreate',
+    handle: h,
+    sectionId: bytes('a'),
+    expirationTime: TIME_END,
+    initialData: bytes('acked'),
+  });
+  // Node 1 fails; the others start a round without it but it never completes: node 1 is back
+  // (a new process, empty) before that. Nodes 2 and 3 last activated a round with node 1 in it.
+  c.net.reconfigure([[2, 3]]);
+  c.start(1);
+  c.net.reconfigure([[1, 2, 3]]);
+  c.settle();
+  c.assertReplicasAgree();
+  const kept = c.node(1).ckpt.database.linked.get('kept');
+  assert.ok(kept, 'the checkpoint survived the restart of the lowest node');
+  assert.equal(text([...kept.sections.values()][0]!.data), 'acked');
+});

@@ -1,11 +1,10 @@
 /**
  * Canonical descriptions of checkpoint databases for the simulator's checks. Section data is
  * folded into a 64-bit hash (two independent 32-bit FNV-1a streams); everything else is kept as
- * text. A checkpoint's content changes only with its version (every applied change bumps it), so
- * descriptions are cached per checkpoint object and version.
+ * text. Nothing is cached on the service's own bookkeeping (a version a change forgot to bump
+ * must not hide the change).
  */
 import type { Checkpoint, CkptDatabase } from '../../services/ckpt/database.js';
-import type { CkptId } from '../../services/ckpt/types.js';
 
 export function hashBytes(b: Uint8Array): string {
   let h1 = 0x811c9dc5;
@@ -18,15 +17,11 @@ export function hashBytes(b: Uint8Array): string {
   return `${(h1 >>> 0).toString(16)}${(h2 >>> 0).toString(16).padStart(8, '0')}:${b.length}`;
 }
 
-const cache = new WeakMap<Checkpoint, { version: number; text: string }>();
-
 /**
  * What a checkpoint holds, independent of where it is linked and who has it open: name,
  * attributes, version, id generator, every section's id, data, expiration and last update.
  */
 export function checkpointContent(c: Checkpoint): string {
-  const hit = cache.get(c);
-  if (hit && hit.version === c.version) return hit.text;
   const keys = [...c.sections.keys()].sort();
   const sections = keys.map((k) => {
     const s = c.sections.get(k)!;
@@ -34,7 +29,6 @@ export function checkpointContent(c: Checkpoint): string {
   });
   const a = c.attributes;
   const text = `${JSON.stringify(c.name)} f${a.creationFlags} cs${a.checkpointSize} r${a.retentionDuration} ms${a.maxSections} mss${a.maxSectionSize} mis${a.maxSectionIdSize} v${c.version} g${c.nextGeneratedId} {${sections.join(' ')}}`;
-  cache.set(c, { version: c.version, text });
   return text;
 }
 
@@ -81,5 +75,3 @@ export function databaseProblems(db: CkptDatabase): string | undefined {
   }
   return undefined;
 }
-
-export type { CkptId };

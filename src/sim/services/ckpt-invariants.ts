@@ -12,13 +12,14 @@
  *                            name conflicts, reference counts, dropping), of the databases the
  *                            senders held when the round began — an independent model of
  *                            sync-round.ts fed from the members' own replicas
- * - ckpt-ack-lost            an acknowledged change is never lost while a node holding it is
- *                            up: the owner client of each private checkpoint knows the exact
+ * - ckpt-ack-lost            an acknowledged change is never lost while its writer is up:
+ *                            the owner client of each private checkpoint knows the exact
  *                            bytes its acknowledged changes left, and after every completed
  *                            round its node's replica holds them — unless the round's merge
  *                            took that checkpoint from another group's sender (the partition
- *                            merge rule of ckpt, counted as `writesLostToMerge`); a crash of
- *                            every holder ends the tracking with the owner's process
+ *                            merge rule of ckpt, counted as `writesLostToMerge`). When the
+ *                            owner crashes, its writes are not followed on the other holders
+ *                            (which of them received an agreed message is not known here)
  * - ckpt-answered            every request a client made was answered by the end of the run
  */
 import type { Configuration, NodeId, RingId } from '../../core/io.js';

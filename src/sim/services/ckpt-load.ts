@@ -13,7 +13,7 @@
  * Section sizes mix empty sections, tiny ones, sizes whose sync SECTION message fills a pg
  * frame exactly (±3 bytes) and multi-frame ones. Each client keeps one request in flight.
  */
-import { FRAME_HEADER_BYTES, firstChunkHeaderBytes } from '../../pg/frame.js';
+import { CONTINUATION_HEADER_BYTES, FRAME_HEADER_BYTES, firstChunkHeaderBytes } from '../../pg/frame.js';
 import { CKPT_GROUP } from '../../services/ckpt/ckpt-service.js';
 import { sectionKey } from '../../services/ckpt/database.js';
 import { AisError } from '../../services/ckpt/errors.js';
@@ -188,14 +188,15 @@ export class CkptClient implements LoadClient {
     if ((x -= mix.empty) < 0) n = 0;
     else if ((x -= mix.tiny) < 0) n = p.range(1, 16);
     else if ((x -= mix.frameFill) < 0) {
+      // The sync SECTION message fills a fresh frame exactly (or 1..3 whole frames more), ±3.
       const room = freshFrameRoom(this.node.stack.pg.frameSize) - sectionMessageOverhead(ckptId) - idLength;
-      const perFrame = this.node.stack.pg.frameSize - FRAME_HEADER_BYTES - 13;
+      const perFrame = this.node.stack.pg.frameSize - FRAME_HEADER_BYTES - CONTINUATION_HEADER_BYTES;
       n = room + (p.chance(0.7) ? 0 : p.range(1, 3) * perFrame) + (p.chance(0.6) ? 0 : p.range(-3, 3));
+      this.counts.frameFillSections!++;
     } else if ((x -= mix.large) < 0) n = p.range(1024, max);
     else n = p.range(17, 600);
     n = Math.max(0, Math.min(n, max));
     if (n === 0) this.counts.emptySections!++;
-    else if (x < 0 && mix.frameFill > 0) this.counts.frameFillSections!++;
     const b = new Uint8Array(n);
     const fill = p.u32();
     for (let i = 0; i < n; i++) b[i] = (fill + i * 131) & 0xff;

@@ -4,12 +4,13 @@
  * (`totem sim --core services --load ckpt`); LOADS below is the registry.
  *
  * A load has three parts:
- * - services: anything the load needs on a node's stack beyond what the daemon builds
- *   (`prepare`, called once per process before the stack starts; the ckpt load needs nothing:
- *   the daemon's stack already has ckpt);
+ * - services: anything the load needs on a node's stack beyond what the daemon builds is
+ *   registered by `attach` (it runs once per process, after the stack is built and before srp
+ *   starts, so `stack.sync.register(...)` is still allowed); the ckpt load needs nothing:
+ *   the daemon's stack already has ckpt;
  * - a generator: `attach` makes one client per process, driven by the core's load timer
- *   (`step` every `stepMs` of virtual time while the run's workload period lasts), seeded
- *   from the run's seed, node id and incarnation;
+ *   (`step` every `stepMs` of virtual time while the run's workload period lasts), with a
+ *   Prng seeded from the run's seed, node id and incarnation (the run stays replayable);
  * - a checker: `makeInvariants` makes one per run; the services checker hands it every
  *   process start and stop, every regular configuration (before the sync engine sees it),
  *   every sync activation and every round end, with the process's stack; it reports
@@ -23,8 +24,11 @@
  *   2. PlockInvariants (LoadInvariants): no two conflicting locks granted at once across the
  *      cluster, every member's lock table identical after each completed round (roundCompleted),
  *      a crashed node's locks released, no waiter starved once the holder is gone (finish);
- *   3. `plockLoad: ServiceLoad` added to LOADS below (and `prepare` registering the service with
- *      the sync engine if the stack builder does not build it yet).
+ *   3. `plockLoad(): ServiceLoad` added to LOADS in loads.ts (its `attach` registering the
+ *      service with the sync engine only if the stack builder does not build it yet); replies
+ *      reach the client through a `plockReply` method added to LoadClient (as `ckptReply`),
+ *      wired in services-core.ts like onCkptReply. Then `--load plock` works in every form of
+ *      `totem sim`, sweeps and scenarios included.
  */
 import type { Configuration, NodeId, RingId } from '../../core/io.js';
 import type { SyncRound } from '../../core/sync-participant.js';

@@ -140,7 +140,7 @@ export class PlockInvariants implements LoadInvariants, PlockLedger {
     list.push(seg);
     // A member waiting for the keeper's checkpoint has no tables yet; the others are at the
     // same point of the total order (the round's activation) and must agree.
-    if (!stack.plock.ready) return;
+    if (!stack.plock?.ready) return;
     this.counts.plockRoundsCompared++;
     const dump = stack.plock.dump(false);
     const first = this.tables.get(k);
@@ -220,7 +220,7 @@ export class PlockInvariants implements LoadInvariants, PlockLedger {
       const t = this.nodes.get(node);
       if (!t) continue;
       const p = t.stack.plock;
-      if (!p.ready) {
+      if (!p?.ready) {
         this.fail('plock-tables-agree', node, 'the plock service is not ready at the end of a settled run');
         return;
       }

@@ -14,6 +14,7 @@ import type { NodeId } from '../../core/io.js';
 import type { LockLog } from '../../load/lock-log.js';
 import { type LockPlan, PlockWorkload, type PlockWorkloadOptions } from '../../load/plock-workload.js';
 import type { CkptReply } from '../../services/ckpt/types.js';
+import type { PlockService } from '../../services/plock/plock-service.js';
 import type { ClientId, PlockReply, PlockRequest } from '../../services/plock/types.js';
 import type { Fail, LoadClient, LoadNode } from './load.js';
 
@@ -80,6 +81,7 @@ interface Outstanding {
 
 export class PlockSimClient implements LoadClient {
   private readonly workload: PlockWorkload;
+  private readonly plock: PlockService;
   private readonly owners: Owner[] = [];
   private readonly outstanding = new Map<string, Outstanding>();
   /** Answered requests (client:reqId → how and when), to name a second answer as such. */
@@ -105,6 +107,8 @@ export class PlockSimClient implements LoadClient {
     private readonly ledger: PlockLedger,
     private readonly opts: PlockSimOptions,
   ) {
+    if (!node.stack.plock) throw new Error('the plock load needs a stack with the plock service');
+    this.plock = node.stack.plock;
     this.workload = new PlockWorkload({ ...SIM_PLOCK_WORKLOAD, ...opts.workload, seed: node.prng.u32() });
     const conns: Connection[] = [];
     for (let k = 0; k < (opts.connectionsPerNode ?? 2); k++) conns.push(this.openConnection());
@@ -159,7 +163,7 @@ export class PlockSimClient implements LoadClient {
     this.outstanding.set(`${o.conn.client}:${req.reqId}`, { owner: o, kind, issuedAt: now, wait });
     this.counts.requests!++;
     // The reply may come back inside this call (a refusal, a lock granted at once).
-    this.node.stack.plock.request(o.conn.client, req, now);
+    this.plock.request(o.conn.client, req, now);
   }
 
   private ask(o: Owner, now: number): void {
@@ -204,7 +208,7 @@ export class PlockSimClient implements LoadClient {
     this.ledger.log.connectionLost(conn.id, now);
     for (const k of [...this.outstanding.keys()])
       if (k.startsWith(`${conn.client}:`)) this.outstanding.delete(k);
-    this.node.stack.plock.clientGone(conn.client, now);
+    this.plock.clientGone(conn.client, now);
     const fresh = this.openConnection();
     for (const o of this.owners)
       if (o.conn === conn) {
@@ -287,7 +291,7 @@ export class PlockSimClient implements LoadClient {
    * logged locks end here. Later grants are logged under a new epoch of the connections.
    */
   checkDiscard(now: number): void {
-    const discards = this.node.stack.plock.stats.discards;
+    const discards = this.plock.stats.discards;
     if (discards === this.seenDiscards) return;
     this.seenDiscards = discards;
     const conns = new Set(this.owners.map((o) => o.conn));
@@ -328,6 +332,6 @@ export class PlockSimClient implements LoadClient {
 
   describe(): string {
     const phases = this.owners.map((o) => o.phase[0]).join('');
-    return `plock clients: owners ${phases}, ${this.outstanding.size} requests in flight; plock ${this.node.stack.plock.ready ? 'ready' : 'not ready'}`;
+    return `plock clients: owners ${phases}, ${this.outstanding.size} requests in flight; plock ${this.plock.ready ? 'ready' : 'not ready'}`;
   }
 }

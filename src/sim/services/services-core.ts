@@ -5,7 +5,8 @@
  * (sendQueueRoom is 0): the load issues its requests from its own timer. The ordering-level
  * checker sees srp's configurations; the ServicesChecker judges sync and the load's service.
  *
- * phase() is the srp state, or `SYNC:<step>` while the node's sync round runs, with step one
+ * phase() is the srp state, or `SYNC:<step>` while the node's sync round runs over an
+ * operational ring, with step one
  * of lists (service lists), process (the current service sends its sync data), barrier (this
  * node is done, waiting for the others' barriers): scenarios aim faults at those. `activate`
  * has no duration (all services commit in one input); a scenario aims at it by acting when
@@ -138,7 +139,7 @@ export class ServicesSimCore implements SimCore {
       this.stack.ckpt.tick(now);
     } else if (timer === PLOCK_TIMER) {
       this.plockTimerAt = undefined;
-      this.stack.plock.tick(now);
+      this.stack.plock?.tick(now);
     } else this.stack.srp.timerExpired(now, timer);
     this.afterInput(now);
   }
@@ -158,7 +159,7 @@ export class ServicesSimCore implements SimCore {
 
   /** The plock service retries a failed checkpoint store after a delay (as the daemon's timer does). */
   private armPlockTimer(now: number): void {
-    const deadline = this.stack.plock.nextDeadline();
+    const deadline = this.stack.plock?.nextDeadline();
     if (deadline === undefined || this.plockTimerAt !== undefined) return;
     this.plockTimerAt = deadline;
     this.ctx.host.setTimer(PLOCK_TIMER, Math.max(1, deadline - now));
@@ -182,7 +183,9 @@ export class ServicesSimCore implements SimCore {
 
   phase(): string {
     const sync = this.stack.sync;
-    if (!sync.inProgress) return this.stack.srp.state;
+    const state = this.stack.srp.state;
+    // A round runs over an operational ring; while srp re-forms the ring its state says more.
+    if (!sync.inProgress || state !== 'OPERATIONAL') return state;
     return `SYNC:${sync.step}`;
   }
 
@@ -190,7 +193,7 @@ export class ServicesSimCore implements SimCore {
     const out: Record<string, number> = { ...this.watch.counts };
     for (const [k, v] of Object.entries(this.stack.sync.stats)) out[`sync.${k}`] = v;
     for (const [k, v] of Object.entries(this.stack.ckpt.stats)) out[`ckpt.${k}`] = v;
-    for (const [k, v] of Object.entries(this.stack.plock.stats)) out[`plock.${k}`] = v;
+    for (const [k, v] of Object.entries(this.stack.plock?.stats ?? {})) out[`plock.${k}`] = v;
     for (const [k, v] of Object.entries(this.client.counters())) out[`load.${k}`] = v;
     const pg = this.stack.pg.stats as unknown as Record<string, unknown>;
     for (const [k, v] of Object.entries(pg)) if (typeof v === 'number') out[`pg.${k}`] = v;

@@ -1,0 +1,6 @@
+import { test } from 'node:test';
+import { sweepServices } from './services-sweep-helper.js';
+
+test('services sweep: seeds 501..1000, 3..7 nodes, every fault kind, ckpt load, sync and ckpt invariants', (t) => {
+  sweepServices(t, 501, 1000);
+});
