@@ -146,7 +146,9 @@ export async function run(args: string[]): Promise<number> {
   for (const line of summarize(result)) process.stdout.write(`${line}\n`);
   if (result.failure) {
     const readme = writeFailureReadme(result, rerun);
-    process.stdout.write(`\nFAILED in iteration ${result.failure.iteration}:\n`);
+    process.stdout.write(
+      `\nFAILED ${result.failure.phase === 'final check' ? 'in the final check' : `in iteration ${result.failure.iteration} (${result.failure.phase})`}:\n`,
+    );
     for (const f of result.failure.findings.slice(0, 10)) process.stdout.write(`  ${f}\n`);
     process.stdout.write(`\nkept: ${result.dir} (seed ${result.seed}; ${readme})\ninspect:\n`);
     for (const c of failureCommands(result, rerun)) process.stdout.write(`  ${c}\n`);

@@ -21,7 +21,7 @@ import {
   readPid,
   sleep,
   startNode,
-  stopNode,
+  stopInTurn,
   waitForRing,
   writeCluster,
 } from '../runtime/cluster.js';
@@ -199,7 +199,7 @@ export async function run(args: string[]): Promise<number> {
 const STUCK_MS = 30_000;
 
 async function stopAll(layout: ClusterLayout): Promise<void> {
-  await Promise.all(layout.nodes.map((n) => stopNode(layout, n)));
+  await stopInTurn(layout, layout.nodes);
 }
 
 class LiveView {
@@ -294,7 +294,8 @@ class LiveView {
         `  node ${n}  ${s.state.padEnd(11)} ring ${ring.padEnd(8)} members [${s.members.join(' ')}]`.padEnd(
           62,
         ) +
-          `${rateNow.toFixed(0).padStart(7)} msg/s delivered  ${String(delivered).padStart(9)} total  pid ${s.pid}`,
+          `${rateNow.toFixed(0).padStart(7)} msg/s delivered  ${String(delivered).padStart(9)} total  ` +
+          `plock ${s.plock.ready ? 'ready' : 'syncing'} ${String(s.plock.messagesApplied).padStart(7)} applied  pid ${s.pid}`,
       );
     });
     const lockLines: string[] = [];

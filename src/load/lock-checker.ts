@@ -21,6 +21,9 @@ export function conflicts(a: HeldInterval, b: HeldInterval): boolean {
     a.start <= b.end &&
     b.start <= a.end &&
     (a.exclusive || b.exclusive) &&
+    // Empty intervals (a grant heard after the lock was already gone) hold nothing.
+    a.from < a.to &&
+    b.from < b.to &&
     a.from < b.to &&
     b.from < a.to
   );

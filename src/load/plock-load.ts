@@ -122,8 +122,11 @@ export class PlockLoad extends ClientLoad<PlockClientLike> {
     for (const c of checkLocks(this.log.intervals())) out.push({ kind: 'lock-conflict', message: c.message });
     // Long runs: an interval that ended before every open one (and every later one) began can
     // conflict with nothing not checked just now.
-    const horizon = this.log.held().reduce((m, h) => Math.min(m, h.from), this.clock());
-    this.log.forgetBefore(horizon);
+    // (Not after a conflict: the log is kept whole for the failure directory.)
+    if (out.every((f) => f.kind !== 'lock-conflict')) {
+      const horizon = this.log.held().reduce((m, h) => Math.min(m, h.from), this.clock());
+      this.log.forgetBefore(horizon);
+    }
     return out;
   }
 

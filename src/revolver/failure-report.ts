@@ -21,8 +21,10 @@ export function writeFailureReadme(r: RevolverResult, rerun: string): string {
   const text = [
     '# Revolver failure',
     '',
-    `Seed ${r.seed}; failed in iteration ${f.iteration} after ${r.iterationsDone} clean iteration(s) and ${r.kills} kill(s).`,
-    f.plan
+    f.phase === 'final check'
+      ? `Seed ${r.seed}; failed in the final check, after ${r.iterationsDone} clean iteration(s) and ${r.kills} kill(s) and a stop of every daemon.`
+      : `Seed ${r.seed}; failed in iteration ${f.iteration} (${f.phase}) after ${r.iterationsDone} clean iteration(s) and ${r.kills} kill(s).`,
+    f.plan && f.phase !== 'final check'
       ? `That iteration killed node(s) ${f.plan.victims.join(', ')}` +
         (f.plan.staggerMs > 0 ? `, ${f.plan.staggerMs} ms apart` : '') +
         (f.plan.earlyRestartMs !== undefined

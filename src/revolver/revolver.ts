@@ -23,7 +23,7 @@ import {
   readPid,
   sleep,
   startNode,
-  stopNode,
+  stopInTurn,
   waitForRing,
   writeCluster,
 } from '../runtime/cluster.js';
@@ -55,8 +55,8 @@ export interface RevolverOptions {
   readonly plockConnect?: PlockConnect;
   readonly signal?: AbortSignal;
   readonly onProgress?: (p: RevolverProgress) => void;
-  /** Test hook: runs after each iteration's checks, may return findings (a planted failure). */
-  readonly afterIteration?: (iteration: number, load: ClusterLoad) => LoadFinding[];
+  /** Test hook: runs before each iteration's checks (to plant a failure for them to find). */
+  readonly beforeChecks?: (iteration: number, load: ClusterLoad) => void;
 }
 
 export interface RevolverProgress {
@@ -72,6 +72,8 @@ export interface RevolverProgress {
 
 export interface RevolverFailure {
   readonly iteration: number;
+  /** What was under way: 'kill', 'recovering', 'restarting', 'checking', 'final check'... */
+  readonly phase: string;
   readonly plan: IterationPlan | undefined;
   readonly findings: readonly string[];
 }
@@ -199,6 +201,7 @@ export async function runRevolver(o: RevolverOptions): Promise<RevolverResult> {
       phase = 'load';
       await sleep(plan.runMs);
       phase = 'checking';
+      o.beforeChecks?.(plan.iteration, load);
       const found = load.check(o.stuckMs);
       found.push(...(await load.pause(o.stuckMs)));
       if (found.length === 0) {
@@ -206,7 +209,6 @@ export async function runRevolver(o: RevolverOptions): Promise<RevolverResult> {
         found.push(...(await digestsAgree(layout, 5000)));
       }
       load.resume();
-      found.push(...(o.afterIteration?.(plan.iteration, load) ?? []));
       if (found.length > 0) fail(...found.map((f) => `${f.kind}: ${f.message}`));
       if (plan.iteration % o.ringCheckEvery === 0) ringCheck();
       done = plan.iteration;
@@ -216,11 +218,12 @@ export async function runRevolver(o: RevolverOptions): Promise<RevolverResult> {
     const last = load.check(o.stuckMs);
     if (last.length > 0) fail(...last.map((f) => `${f.kind}: ${f.message}`));
     await load.stop();
-    await Promise.all(layout.nodes.map((n) => stopNode(layout, n)));
+    await stopInTurn(layout, layout.nodes);
+    phase = 'final check';
     ringCheck();
   } catch (err) {
     if (!(err instanceof Failed)) throw err;
-    failure = { iteration: plan?.iteration ?? 0, plan, findings: err.findings };
+    failure = { iteration: plan?.iteration ?? 0, phase, plan, findings: err.findings };
   } finally {
     clearInterval(ticker);
     await load.stop().catch(() => undefined);

@@ -227,6 +227,31 @@ export async function stopNode(l: ClusterLayout, n: NodeId, boundMs = 5000): Pro
   return { node: n, pid, how: 'SIGKILL' };
 }
 
+/**
+ * Stops the nodes one at a time (SIGTERM), each after the ones still running formed their ring
+ * again: every leave then ends in a transitional configuration on the others, as a single
+ * leave does. (When all leave at once, a message delivered by its sender just before the
+ * others' leaves reached it is delivered nowhere else, with no configuration to say why.)
+ */
+export async function stopInTurn(
+  l: ClusterLayout,
+  nodes: readonly NodeId[],
+  ringBoundMs = 10_000,
+): Promise<StopResult[]> {
+  const results: StopResult[] = [];
+  const left = [...nodes];
+  while (left.length > 0) {
+    const n = left.pop()!;
+    results.push(await stopNode(l, n));
+    const running = left.filter((m) => {
+      const pid = readPid(l, m);
+      return pid !== undefined && alive(pid);
+    });
+    if (running.length > 0) await waitForRing(l, running, ringBoundMs);
+  }
+  return results;
+}
+
 /** Kills node `n` with SIGKILL at once (tests: a crash). */
 export async function killNode(l: ClusterLayout, n: NodeId): Promise<void> {
   const pid = readPid(l, n);

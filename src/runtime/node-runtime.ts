@@ -100,7 +100,7 @@ export interface NodeStatus {
 
 export interface ReplicaDigest {
   readonly ckpt: { readonly checkpoints: number; readonly sha256: string };
-  readonly [service: string]: unknown;
+  readonly plock: { readonly sha256: string };
 }
 
 export interface IpcStatus {
@@ -467,13 +467,16 @@ export class NodeRuntime {
   }
 
   /**
-   * A canonical digest of the replicated state (the checkpoint database): equal on every
+   * A canonical digest of the replicated state (checkpoint database, plock tables): equal on every
    * member once the ring is quiet, whatever order the replicas were built in.
    */
   replicaDigest(): ReplicaDigest {
     const db = this.ckptService.database;
+    const sha = (text: string): string => createHash('sha256').update(text).digest('hex');
     return {
-      ckpt: { checkpoints: db.byId.size, sha256: createHash('sha256').update(db.dump()).digest('hex') },
+      ckpt: { checkpoints: db.byId.size, sha256: sha(db.dump()) },
+      // Resources owned by one node keep their table there alone: the replicated part only.
+      plock: { sha256: sha(this.plockService.dump(false)) },
     };
   }
 

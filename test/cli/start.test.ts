@@ -18,6 +18,14 @@ test('totem start (npm start) runs a local 3-node cluster under load, stops it, 
     assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
     assert.match(r.stdout, /starting 3 daemons/);
     assert.match(r.stdout, /node 1 {2}OPERATIONAL ring \d+\.\d+ +members \[1 2 3\]/);
+    assert.match(r.stdout, /plock ready +\d+ applied/);
+    assert.match(r.stdout, /plock: +\d+ lock ops\/s +\d+ held by clients/);
+    const load =
+      /plock load: (\d+) grants, (\d+) releases, \d+ would-block, 0 client errors; no conflicting locks, no client stuck/.exec(
+        r.stdout,
+      );
+    assert.ok(load, r.stdout);
+    assert.ok(Number(load[1]) > 50, `grants ${load[1]}`);
     assert.match(
       r.stdout,
       /fplay check over 3 ring\(s\): \d+ transmitted, \d+ delivered, \d+ configuration\(s\): clean/,
