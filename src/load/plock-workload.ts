@@ -27,6 +27,13 @@ export interface PlockWorkloadOptions {
   readonly eofRatio: number;
   readonly holdMs: readonly [number, number];
   readonly thinkMs: readonly [number, number];
+  /**
+   * Optional skew: a share (`hotRatio`) of the plans go to the first `hotInodes` inodes, the
+   * rest spread over all of them. Many resources (each one a checkpoint section at sync) with
+   * contention on a few. Absent: uniform.
+   */
+  readonly hotInodes?: number;
+  readonly hotRatio?: number;
 }
 
 export const DEFAULT_PLOCK_WORKLOAD: Omit<PlockWorkloadOptions, 'seed'> = {
@@ -67,12 +74,20 @@ export class PlockWorkload {
     const start = p.int(o.fileSize);
     const end = p.chance(o.eofRatio) ? TO_EOF : start + p.int(o.maxLength);
     return {
-      range: { space: o.space, inode: p.int(o.inodes), start, end },
+      range: { space: o.space, inode: this.inode(p), start, end },
       exclusive: p.chance(o.exclusiveRatio),
       wait: !p.chance(o.tryRatio),
       thinkMs: Math.round(p.uniform(o.thinkMs[0], o.thinkMs[1])),
       holdMs: Math.round(p.uniform(o.holdMs[0], o.holdMs[1])),
     };
+  }
+
+  private inode(p: Prng): number {
+    const o = this.options;
+    const hot = Math.min(o.hotInodes ?? 0, o.inodes);
+    // The skew's draw comes last so that plans without it draw exactly as before.
+    const n = p.int(o.inodes);
+    return hot > 0 && p.chance(o.hotRatio ?? 0) ? n % hot : n;
   }
 
   private stream(owner: string): Prng {

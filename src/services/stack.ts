@@ -1,7 +1,8 @@
 /**
  * The service stack of one node, built the way the daemon builds it and nothing else:
  *
- *   SrpNode → ProcessGroups → SyncEngine (syncOrderedListener) → CpgService, CkptService
+ *   SrpNode → ProcessGroups → SyncEngine (syncOrderedListener) → CpgService, CkptService,
+ *   PlockService (which keeps its gfsplock checkpoints through the CkptService)
  *
  * Sans-IO: the caller supplies the Host (transport, timers, ring-seq store), the recorder and
  * the clock-derived values (the checkpoint incarnation); this module only wires the layers.
@@ -12,7 +13,10 @@
  * - pg is the ordering layer's listener behind the sync engine: at a token visit the driver's
  *   own pump runs first, then cpg's pump, then the engine, then pg (what any of them queued
  *   leaves in this visit).
- * - cpg registers with the engine before ckpt (rounds visit services by name anyway).
+ * - cpg registers with the engine before ckpt, ckpt before plock (rounds visit services by
+ *   name anyway); plock's pump runs after cpg's at a token visit.
+ * - checkpoint replies to the plock service's own client id go to the plock service, the
+ *   others to onCkptReply (the daemon routes them the same way).
  */
 import type { Configuration, Host, NodeId, OrderedListener } from '../core/io.js';
 import type { SyncRound } from '../core/sync-participant.js';
@@ -25,6 +29,8 @@ import { CkptService } from './ckpt/ckpt-service.js';
 import type { CkptDatabase } from './ckpt/database.js';
 import type { CkptReply } from './ckpt/types.js';
 import { CpgService } from './cpg/cpg-service.js';
+import { PlockService } from './plock/plock-service.js';
+import type { PlockReply } from './plock/types.js';
 
 export interface ServiceStackOptions {
   readonly nodeId: NodeId;
@@ -44,6 +50,14 @@ export interface ServiceStackOptions {
   readonly onCkptActivated?: (db: CkptDatabase, round: SyncRound) => void;
   /** Runs once pg exists, before the sync engine joins (the daemon makes its load group here). */
   readonly withPg?: (pg: ProcessGroups) => void;
+  /** Replies of the plock service to its clients (none: dropped). */
+  readonly onPlockReply?: (reply: PlockReply) => void;
+  /**
+   * The plock service, with its settings (the daemon's `plock { ownership }`). The daemon always
+   * runs it; absent here, the stack has none (the simulator's loads that do not use it keep
+   * their runs as they were).
+   */
+  readonly plock?: { readonly ownership?: boolean };
   /** Extra pg options (test-only fault switches). */
   readonly pg?: Omit<ProcessGroupsOptions, 'channel' | 'recorder' | 'nodeId'>;
 }
@@ -54,12 +68,14 @@ export interface ServiceStack {
   readonly sync: SyncEngine;
   readonly cpg: CpgService;
   readonly ckpt: CkptService;
+  readonly plock: PlockService | undefined;
 }
 
 export function buildServiceStack(opts: ServiceStackOptions): ServiceStack {
   // srp must exist before pg can use it as its channel: the listener forwards to one built later.
   let ordered!: OrderedListener;
   let cpg!: CpgService;
+  let plock: PlockService | undefined;
   const listener: OrderedListener = {
     deliver: (sender, payload, guarantee, ringId, seq) =>
       ordered.deliver(sender, payload, guarantee, ringId, seq),
@@ -70,6 +86,7 @@ export function buildServiceStack(opts: ServiceStackOptions): ServiceStack {
     tokenVisit: () => {
       opts.beforeTokenVisit?.();
       cpg.pump();
+      plock?.pump();
       ordered.tokenVisit();
     },
   };
@@ -92,10 +109,24 @@ export function buildServiceStack(opts: ServiceStackOptions): ServiceStack {
     recorder: opts.recorder,
     nodeId: opts.nodeId,
     sync,
-    onReply: opts.onCkptReply,
+    onReply: (reply) =>
+      plock !== undefined && reply.client === plock.ckptClient
+        ? plock.ckptReply(reply)
+        : opts.onCkptReply(reply),
     incarnation: opts.ckptIncarnation,
     ...(opts.onCkptActivated ? { onActivated: opts.onCkptActivated } : {}),
   });
   sync.register(ckpt);
-  return { srp, pg, sync, cpg, ckpt };
+  if (opts.plock === undefined) return { srp, pg, sync, cpg, ckpt, plock };
+  plock = new PlockService({
+    pg,
+    recorder: opts.recorder,
+    nodeId: opts.nodeId,
+    sync,
+    ckpt,
+    ownership: opts.plock?.ownership ?? false,
+    onReply: (reply) => opts.onPlockReply?.(reply),
+  });
+  sync.register(plock);
+  return { srp, pg, sync, cpg, ckpt, plock };
 }

@@ -35,7 +35,7 @@ test('totem sim --core services --load ckpt runs the service stack and replays b
 test('totem sim --load: unknown loads and loads without the services core are usage errors', () => {
   const io = capture();
   assert.equal(runSimCommand(['--core', 'services', '--load', 'nope'], io, CORES), 2);
-  assert.match(io.stderr, /unknown load 'nope' \(known: ckpt\)/);
+  assert.match(io.stderr, /unknown load 'nope' \(known: ckpt, plock, plock-own\)/);
   const io2 = capture();
   assert.equal(runSimCommand(['--core', 'srp', '--load', 'ckpt'], io2, CORES), 2);
   assert.match(io2.stderr, /--load needs --core services/);
@@ -44,6 +44,6 @@ test('totem sim --load: unknown loads and loads without the services core are us
 test('totem sim --scenario list names the service scenarios', () => {
   const io = capture();
   assert.equal(runSimCommand(['--scenario', 'list'], io, CORES), 0);
-  for (const name of ['sync-fail-at-activate', 'sync-join-at-process', 'ckpt-sync-frame-fill'])
+  for (const name of ['sync-fail-at-activate', 'sync-join-at-process', 'ckpt-sync-frame-fill', 'plock-churn'])
     assert.match(io.stdout, new RegExp(name));
 });

@@ -198,6 +198,12 @@ export class PlockService implements SyncParticipant {
   private readonly outbox: Uint8Array[] = [];
   /** Requests that arrived before this node had lock state. */
   private unready: { client: ClientId; req: PlockRequest }[] = [];
+  /**
+   * This node's ops whose outcome now lies in a lock state this node replaces by another
+   * (held for a checkpoint that never came; waiting in a state discarded for the agreed one):
+   * settled against the state loaded next (settleOrphans), so that every request is answered.
+   */
+  private orphans: OpMessage[] = [];
   /** Messages delivered during a sync round (applied at activation, or held for the checkpoint). */
   private deferred: Held[] = [];
   /** Messages held from activation until STORED (this node waits for the checkpoint). */
@@ -826,6 +832,8 @@ export class PlockService implements SyncParticipant {
     // Whatever waited for a checkpoint of a round that is now over is void: a new round decides again.
     if (this.waitStored) {
       this.recorder.rec(EV.PLOCK_SYNC_ABORT, this.held.length, 0);
+      // Ordered in a ring whose state this node never loaded: what they did is in the next one.
+      for (const h of this.held) if (h.sender === this.nodeId && h.m.kind === 'op') this.orphans.push(h.m);
       this.held = [];
       this.waitStored = undefined;
       this.initialized = false;
@@ -898,6 +906,7 @@ export class PlockService implements SyncParticipant {
       this.identity = { ring: ringId, count: 0, digest: 0 };
       this.recorder.rec(EV.PLOCK_ACTIVATE, 3, r.info.members.length, 0, 0);
       this.replay(deferred);
+      this.settleOrphans();
       this.becameReady();
       return;
     }
@@ -961,10 +970,23 @@ export class PlockService implements SyncParticipant {
     const dropped = this.deferred;
     this.deferred = [];
     // Nobody applied them (every member of the ring was in the round): their senders send them again.
-    const mine = dropped.filter((d) => d.sender === this.nodeId).map((d) => d.bytes);
+    // Not the ops of a client gone since: its CLOSE may already be on its way, and an op sent
+    // again would then be ordered after it and lock for a client that no longer exists.
+    // A HANDOVER sent again carries no lock or waiter of such a client, for the same reason.
+    const mine = dropped
+      .filter((d) => d.sender === this.nodeId && !(d.m.kind === 'op' && this.goneClients.has(d.m.client)))
+      .map((d) => (d.m.kind === 'handover' ? this.withoutGoneClients(d.m, d.bytes) : d.bytes));
     this.outbox.unshift(...mine);
     this.counters.resubmitted += mine.length;
     this.recorder.rec(EV.PLOCK_SYNC_ABORT, dropped.length, mine.length);
+  }
+
+  private withoutGoneClients(m: Extract<PlockMessage, { kind: 'handover' }>, bytes: Uint8Array): Uint8Array {
+    const kept = (o: LockRecord): boolean => !(o.nodeId === this.nodeId && this.goneClients.has(o.client));
+    const locks = m.records.locks.filter(kept);
+    const waiters = m.records.waiters.filter(kept);
+    if (locks.length === m.records.locks.length && waiters.length === m.records.waiters.length) return bytes;
+    return encodeMessage({ ...m, records: { locks, waiters } });
   }
 
   private hello(sender: NodeId, m: Extract<PlockMessage, { kind: 'hello' }>): void {
@@ -994,6 +1016,35 @@ export class PlockService implements SyncParticipant {
     for (const u of waiting) this.handleRequest(u.client, u.req);
     for (const k of this.local.keys()) this.kick(k);
     this.pump();
+  }
+
+  /**
+   * Answers or asks again what the orphaned ops asked, from the state just loaded: a lock
+   * still waiting there waits on; one the owner holds as asked is granted; any other op is
+   * sent again (a lock that was refused or never applied is a new attempt; unlock and cancel
+   * are idempotent).
+   */
+  private settleOrphans(): void {
+    const orphans = this.orphans;
+    this.orphans = [];
+    for (const m of orphans) {
+      if (this.goneClients.has(m.client)) continue;
+      if (m.op === 'lock') {
+        if (!this.waits.has(waitKey(m.client, m.reqId))) continue;
+        const t = this.resources.get(key(m.space, m.inode))?.table;
+        const mine = (o: LockRecord): boolean =>
+          o.nodeId === this.nodeId && o.client === m.client && o.owner === m.owner;
+        if (t?.waiters.some((w) => mine(w) && w.reqId === m.reqId)) continue;
+        if (
+          t?.locks.some((l) => mine(l) && l.exclusive === m.exclusive && l.start <= m.start && l.end >= m.end)
+        ) {
+          this.lockAnswered(m.client, m.reqId);
+          continue;
+        }
+      }
+      this.counters.resubmitted++;
+      this.send(m);
+    }
   }
 
   // ---- checkpoints -------------------------------------------------------------------------
@@ -1151,6 +1202,7 @@ export class PlockService implements SyncParticipant {
     this.waitStored = undefined;
     this.identity = { ring: ringId, count: 0, digest: 0 };
     this.replay(held);
+    this.settleOrphans();
     let locks = 0;
     for (const r of this.resources.values()) locks += r.table.locks.length;
     this.counters.loads++;

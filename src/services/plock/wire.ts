@@ -56,7 +56,10 @@ export interface Records {
 /** What a node's plock state is, as told in its HELLO: equal identities mean equal replicated state. */
 export interface StateIdentity {
   readonly ring: RingId;
-  /** Plock messages delivered (and configuration changes applied) since that ring's activation. */
+  /**
+   * A fingerprint (u32) of the plock messages applied and the departures seen since that ring's
+   * activation: equal identities mean the same history.
+   */
   readonly count: number;
   /** A hash of those messages and configuration changes (equal counts can hide different histories). */
   readonly digest: number;

@@ -13,11 +13,18 @@ import { MessageType } from '../../srp/messages.js';
 
 const TYPE_OFFSET = 3;
 const CKPT = new TextEncoder().encode(CKPT_GROUP);
+const utf8 = new TextDecoder();
 /** kind u8 · ring rep u32 · ring seq u64, then the checkpoint id's u16 length. */
 const SECTION_ID_LENGTH_AT = 13;
 
+/** Told of every checkpoint sync SECTION message the node originates, and of each exact fit. */
+export interface SectionListener {
+  section(ckptId: string, dataLength: number, exactFit: boolean): void;
+}
+
 interface Started {
   readonly section: boolean;
+  readonly ckptId?: string;
   /** The section's data length, when the first chunk reaches it (-1: unknown). */
   readonly dataLength: number;
 }
@@ -31,6 +38,7 @@ export class FrameWatch {
   constructor(
     private readonly nodeId: NodeId,
     private readonly frameSize: () => number,
+    private readonly listener?: SectionListener,
   ) {}
 
   sent(packet: Uint8Array): void {
@@ -57,7 +65,9 @@ export class FrameWatch {
       if ((c.flags & CHUNK_FIRST) !== 0) this.started.set(c.msgId, this.firstChunk(c.group, c.data));
     }
     const last = chunks[chunks.length - 1];
-    if (last && m.payload.length === this.frameSize() && (last.flags & CHUNK_LAST) !== 0) {
+    const exact =
+      last !== undefined && m.payload.length === this.frameSize() && (last.flags & CHUNK_LAST) !== 0;
+    if (exact) {
       this.counts.exactFits++;
       const s = this.started.get(last.msgId);
       if (s?.section) {
@@ -65,6 +75,13 @@ export class FrameWatch {
         if (s.dataLength === 0) this.counts.emptySectionExactFits++;
       }
     }
+    if (this.listener)
+      for (const c of chunks) {
+        if ((c.flags & CHUNK_LAST) === 0) continue;
+        const s = this.started.get(c.msgId);
+        if (s?.section && s.ckptId !== undefined)
+          this.listener.section(s.ckptId, s.dataLength, exact && c === last);
+      }
     for (const c of chunks) if ((c.flags & CHUNK_LAST) !== 0) this.started.delete(c.msgId);
   }
 
@@ -74,10 +91,14 @@ export class FrameWatch {
     const v = new DataView(data.buffer, data.byteOffset, data.byteLength);
     let at = SECTION_ID_LENGTH_AT;
     if (at + 2 > data.length) return { section: true, dataLength: -1 };
-    at += 2 + v.getUint16(at, true);
-    if (at + 2 > data.length) return { section: true, dataLength: -1 };
+    const idLength = v.getUint16(at, true);
+    const ckptId =
+      at + 2 + idLength <= data.length ? utf8.decode(data.subarray(at + 2, at + 2 + idLength)) : undefined;
+    at += 2 + idLength;
+    const id = ckptId === undefined ? {} : { ckptId };
+    if (at + 2 > data.length) return { section: true, ...id, dataLength: -1 };
     at += 2 + v.getUint16(at, true) + 16;
-    if (at + 4 > data.length) return { section: true, dataLength: -1 };
-    return { section: true, dataLength: v.getUint32(at, true) };
+    if (at + 4 > data.length) return { section: true, ...id, dataLength: -1 };
+    return { section: true, ...id, dataLength: v.getUint32(at, true) };
   }
 }

@@ -35,6 +35,7 @@ import type { SyncRound } from '../../core/sync-participant.js';
 import type { Recorder } from '../../recorder/recorder.js';
 import type { CkptDatabase } from '../../services/ckpt/database.js';
 import type { CkptReply } from '../../services/ckpt/types.js';
+import type { PlockReply } from '../../services/plock/types.js';
 import type { ServiceStack } from '../../services/stack.js';
 import type { RoundOutcome } from '../../sync/sync-engine.js';
 import type { Prng } from '../prng.js';
@@ -56,6 +57,13 @@ export interface LoadClient {
   step(now: number): void;
   /** A checkpoint reply for this node's clients. */
   ckptReply(reply: CkptReply): void;
+  /** A plock reply for this node's clients (loads that use the plock service). */
+  plockReply?(reply: PlockReply): void;
+  /**
+   * Work left once the workload period is over (locks to release): the load timer keeps
+   * stepping the client while this says so (default: it stops with the workload period).
+   */
+  finishing?(): boolean;
   counters(): Readonly<Record<string, number>>;
   describe(): string;
 }
@@ -79,6 +87,17 @@ export interface LoadInvariants {
   ): void;
   /** The checkpoint service activated a round's database (queued updates not applied yet). */
   ckptActivated(node: NodeId, db: CkptDatabase, round: SyncRound): void;
+  /**
+   * The node originated a checkpoint sync SECTION message (seen on the wire: its last chunk
+   * was sent), with whether it ended exactly at its frame's end (the 2008 shape when empty).
+   */
+  sectionSent?(
+    node: NodeId,
+    stack: ServiceStack,
+    ckptId: string,
+    dataLength: number,
+    exactFit: boolean,
+  ): void;
   /** A sync round ended on the node. */
   roundEnded(node: NodeId, outcome: RoundOutcome, ringId: RingId, stack: ServiceStack): void;
   /** End of the run: `live` nodes are up; `settled` after a fault-free settling period. */
@@ -92,6 +111,9 @@ export interface ServiceLoad {
   readonly summary: string;
   /** Virtual ms between two steps of a client. */
   readonly stepMs: number;
-  makeInvariants(fail: Fail): LoadInvariants;
+  /** The settings of the stack's plock service (the daemon's `plock { ownership }`). */
+  readonly plock?: { readonly ownership: boolean };
+  /** `now` reads the run's virtual clock (the time of the input being handled). */
+  makeInvariants(fail: Fail, now: () => number): LoadInvariants;
   attach(node: LoadNode, invariants: LoadInvariants): LoadClient;
 }

@@ -17,6 +17,7 @@ import type { SimRunOptions } from '../run.js';
 import { addFilter, type Scenario } from '../scenarios.js';
 import type { World } from '../world.js';
 import { ckptLoad } from './loads.js';
+import { plockChurn } from './plock-scenario.js';
 import type { ServicesChecker } from './services-checker.js';
 import { servicesCoreFactory } from './services-core.js';
 
@@ -178,4 +179,5 @@ export function frameFillRun(seed: number, core: ReturnType<typeof servicesCoreF
 export const SERVICE_SCENARIOS: readonly Scenario[] = [
   ...SYNC_STEPS.flatMap((s) => [syncStepScenario('join', s), syncStepScenario('fail', s)]),
   ckptSyncFrameFill,
+  plockChurn,
 ];

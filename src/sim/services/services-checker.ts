@@ -28,10 +28,19 @@ export class ServicesChecker extends InvariantChecker {
   readonly load: LoadInvariants;
   private readonly procs = new Map<NodeId, Proc>();
   readonly rounds = { completed: 0, aborted: 0, failed: 0 };
+  private time = 0;
 
   constructor(load: ServiceLoad) {
     super();
-    this.load = load.makeInvariants((invariant, node, detail) => this.fail(invariant, node, detail));
+    this.load = load.makeInvariants(
+      (invariant, node, detail) => this.fail(invariant, node, detail),
+      () => this.time,
+    );
+  }
+
+  override setTime(now: number): void {
+    super.setTime(now);
+    this.time = now;
   }
 
   attach(node: NodeId, incarnation: number, stack: ServiceStack, client: LoadClient): void {

@@ -31,6 +31,7 @@ export const SERVICES_CORE = 'services';
 /** Timer ids of the core's own timers (srp's are small integers). */
 export const LOAD_TIMER = 1001;
 export const CKPT_TIMER = 1002;
+export const PLOCK_TIMER = 1003;
 /** A checkpoint deadline already due but not acted on here: look again after this long. */
 const CKPT_RECHECK_MS = 50;
 
@@ -53,6 +54,7 @@ export class ServicesSimCore implements SimCore {
   private readonly prng: Prng;
   private ckptTimerAt: number | undefined;
   private ckptTimerArmed = false;
+  private plockTimerAt: number | undefined;
 
   constructor(
     private readonly ctx: SimCoreContext,
@@ -62,7 +64,14 @@ export class ServicesSimCore implements SimCore {
     opts: ServicesCoreOptions,
   ) {
     const id = ctx.nodeId;
-    this.watch = new FrameWatch(id, () => this.stack.pg.frameSize);
+    const invariants = checker.load;
+    this.watch = new FrameWatch(
+      id,
+      () => this.stack.pg.frameSize,
+      invariants.sectionSent
+        ? { section: (ckptId, n, exact) => invariants.sectionSent?.(id, this.stack, ckptId, n, exact) }
+        : undefined,
+    );
     const host: Host = {
       send: (to, packet) => {
         this.watch.sent(packet);
@@ -85,6 +94,8 @@ export class ServicesSimCore implements SimCore {
         checker.servicesConfiguration(id, conf, this.stack);
       },
       onCkptActivated: (db, round) => checker.ckptActivated(id, db, round),
+      onPlockReply: (reply) => this.client.plockReply?.(reply),
+      ...(load.plock ? { plock: load.plock } : {}),
       pg: {
         ...(opts.pgFrameSize === undefined ? {} : { frameSize: opts.pgFrameSize }),
         ...(opts.pgFaults ? { [PACKER_FAULTS]: opts.pgFaults } : {}),
@@ -120,18 +131,22 @@ export class ServicesSimCore implements SimCore {
   timerExpired(now: number, timer: number): void {
     if (timer === LOAD_TIMER) {
       this.client.step(now);
-      if (this.ctx.workloadActive())
+      if (this.ctx.workloadActive() || this.client.finishing?.())
         this.ctx.host.setTimer(LOAD_TIMER, this.load.stepMs * (0.5 + this.prng.float()));
     } else if (timer === CKPT_TIMER) {
       this.ckptTimerArmed = false;
       this.ckptTimerAt = undefined;
       this.stack.ckpt.tick(now);
+    } else if (timer === PLOCK_TIMER) {
+      this.plockTimerAt = undefined;
+      this.stack.plock?.tick(now);
     } else this.stack.srp.timerExpired(now, timer);
     this.afterInput(now);
   }
 
   /** One timer for the checkpoint service's retention and section expiries, as the daemon keeps. */
   private afterInput(now: number): void {
+    this.armPlockTimer(now);
     const deadline = this.stack.ckpt.nextDeadline();
     if (deadline === this.ckptTimerAt && (deadline === undefined || this.ckptTimerArmed)) return;
     this.ctx.host.cancelTimer(CKPT_TIMER);
@@ -140,6 +155,14 @@ export class ServicesSimCore implements SimCore {
     if (deadline === undefined) return;
     this.ctx.host.setTimer(CKPT_TIMER, deadline <= now ? CKPT_RECHECK_MS : deadline - now);
     this.ckptTimerArmed = true;
+  }
+
+  /** The plock service retries a failed checkpoint store after a delay (as the daemon's timer does). */
+  private armPlockTimer(now: number): void {
+    const deadline = this.stack.plock?.nextDeadline();
+    if (deadline === undefined || this.plockTimerAt !== undefined) return;
+    this.plockTimerAt = deadline;
+    this.ctx.host.setTimer(PLOCK_TIMER, Math.max(1, deadline - now));
   }
 
   mcast(_payload: Uint8Array, _guarantee: Guarantee): boolean {
@@ -170,6 +193,7 @@ export class ServicesSimCore implements SimCore {
     const out: Record<string, number> = { ...this.watch.counts };
     for (const [k, v] of Object.entries(this.stack.sync.stats)) out[`sync.${k}`] = v;
     for (const [k, v] of Object.entries(this.stack.ckpt.stats)) out[`ckpt.${k}`] = v;
+    for (const [k, v] of Object.entries(this.stack.plock?.stats ?? {})) out[`plock.${k}`] = v;
     for (const [k, v] of Object.entries(this.client.counters())) out[`load.${k}`] = v;
     const pg = this.stack.pg.stats as unknown as Record<string, unknown>;
     for (const [k, v] of Object.entries(pg)) if (typeof v === 'number') out[`pg.${k}`] = v;

@@ -1,0 +1,6 @@
+import { test } from 'node:test';
+import { sweepPlock } from './plock-sweep-helper.js';
+
+test('plock sweep: plock-churn seeds 1001..1250, 3..7 nodes, every fault kind, ownership on and off', (t) => {
+  sweepPlock(t, 1001, 1250);
+});
