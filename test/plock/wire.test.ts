@@ -66,6 +66,7 @@ const message: fc.Arbitrary<PlockMessage> = fc.oneof(
     ringId: ring,
     initialized: fc.boolean(),
     state: fc.record({ ring, count: offset, digest: u32 }),
+    incarnation: u32,
   }),
   fc.record({ kind: fc.constant('stored' as const), ringId: ring }),
 );

@@ -29,6 +29,8 @@ const IPC_CODE: Record<PlockErrorCode, ErrorCode> = {
   TRY_AGAIN: ErrorCode.TRY_AGAIN,
   NO_SPACE: ErrorCode.NO_MEMORY,
   DUPLICATE_REQUEST: ErrorCode.EXIST,
+  // Not a reply today (the service reports lost locks through onLost); kept total for the map.
+  LOST: ErrorCode.TRY_AGAIN,
 };
 
 interface Waiting {
