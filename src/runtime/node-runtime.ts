@@ -279,6 +279,7 @@ export class NodeRuntime {
       onReply: (reply) => plockBinding?.reply(reply),
       // A restart must look different to the others even within the same second.
       incarnation: randomInt(1, 0xffffffff),
+      onLost: (lost) => plockBinding?.lost(lost),
     });
     this.syncEngine.register(this.plockService);
     const ipcSocket = this.config.runtime.ipcSocket;

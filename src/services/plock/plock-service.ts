@@ -8,8 +8,11 @@
  *   grants its own processes' locks locally. With `ownership` on, a node claims (OWN) an idle
  *   resource before using it; another node's OWN makes the owner multicast its table
  *   (HANDOVER), after which the resource is handled through the ring again.
- * - A closed client (CLOSE) and every node that leaves the configuration lose their locks and
- *   waiters on every member; waiters are then granted in FIFO (ring) order.
+ * - A closed client (CLOSE) loses its locks and waiters on every member; so does every node
+ *   absent from a new ring (or restarted), released at the sync activation, never at a
+ *   transitional configuration (members of one ring may come from different old rings);
+ *   waiters are then granted in FIFO (ring) order. From a transitional configuration until
+ *   the state is agreed again no request is served and no grant is answered.
  * - Sync: on every regular configuration the service takes part in the sync round (HELLO
  *   with its state identity). At activation the largest group of initialized members with one
  *   identity (ties: the lowest node's) keeps its state; if any member does not, that group's
