@@ -17,9 +17,11 @@ import { EventEmitter } from 'node:events';
 import { TotemError } from '../ipc/errors.js';
 import {
   decodeListReply,
+  decodeLostEvent,
   decodeTestReply,
   encodeRequest,
   PLOCK_SERVICE_ID,
+  PlockEvent,
   type PlockWireRequest,
   parsePlockErrorText,
 } from '../services/plock/ipc-protocol.js';
@@ -67,6 +69,7 @@ export type PlockErrorCode =
   | 'NOT_CONNECTED'
   | 'NO_SPACE'
   | 'DUPLICATE_REQUEST'
+  | 'LOST'
   | 'PROTOCOL';
 
 export class PlockError extends Error {
@@ -84,6 +87,11 @@ const utf8 = new TextEncoder();
 export interface PlockEvents {
   /** The connection ended (undefined after close()). */
   close: [reason: PlockError | undefined];
+  /**
+   * A lock this connection held was taken away when two sides of a network partition merged
+   * and the other side's conflicting lock won (error code LOST). Stop using the range.
+   */
+  lost: [error: PlockError, holder: PlockHolder];
 }
 
 export class Plock extends EventEmitter<PlockEvents> {
@@ -104,7 +112,7 @@ export class Plock extends EventEmitter<PlockEvents> {
         name: opts.name ?? clientName(),
         pid: opts.pid ?? process.pid,
         ...(opts.signal ? { signal: opts.signal } : {}),
-        onEvent: () => {},
+        onEvent: (service, event, payload) => plock?.event(service, event, payload),
         onClose: (reason) => plock?.ended(reason),
       });
     } catch (err) {
@@ -198,6 +206,19 @@ export class Plock extends EventEmitter<PlockEvents> {
     } catch (err) {
       throw toPlockError(err);
     }
+  }
+
+  private event(service: number, event: number, payload: Uint8Array): void {
+    if (service !== PLOCK_SERVICE_ID || event !== PlockEvent.Lost) return;
+    let holder: PlockHolder;
+    try {
+      holder = decodeLostEvent(payload);
+    } catch (err) {
+      if (err instanceof DecodeError) return; // a damaged event names no lock we could act on
+      throw err;
+    }
+    const what = `${holder.space}/${holder.inode} [${holder.start}..${holder.end}]`;
+    this.emit('lost', new PlockError('LOST', `${what} was taken away by a partition merge`), holder);
   }
 
   private ended(reason: TotemError | undefined): void {

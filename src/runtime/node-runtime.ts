@@ -8,7 +8,7 @@
  * invariant: the runtime records it, makes sure the ring is on disk and reports it as
  * fatal (the daemon exits); bad packets never get that far (decoders count and drop them).
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomInt } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -282,6 +282,9 @@ export class NodeRuntime {
       ckpt: this.ckptService,
       ownership: this.config.plock?.ownership ?? false,
       onReply: (reply) => plockBinding?.reply(reply),
+      // A restart must look different to the others even within the same second.
+      incarnation: randomInt(1, 0xffffffff),
+      onLost: (lost) => plockBinding?.lost(lost),
     });
     this.syncEngine.register(this.plockService);
     const ipcSocket = this.config.runtime.ipcSocket;

@@ -125,6 +125,8 @@ export function buildServiceStack(opts: ServiceStackOptions): ServiceStack {
     sync,
     ckpt,
     ownership: opts.plock?.ownership ?? false,
+    // A restart must look different to the others (its old locks are released): one value per start.
+    incarnation: opts.ckptIncarnation,
     onReply: (reply) => opts.onPlockReply?.(reply),
   });
   sync.register(plock);

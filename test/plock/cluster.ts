@@ -5,7 +5,7 @@ import type { NodeId } from '../../src/core/io.js';
 import { ProcessGroups } from '../../src/pg/process-groups.js';
 import { Recorder } from '../../src/recorder/recorder.js';
 import { CkptService } from '../../src/services/ckpt/ckpt-service.js';
-import { PlockService } from '../../src/services/plock/plock-service.js';
+import { type PlockLost, PlockService } from '../../src/services/plock/plock-service.js';
 import type { PlockReply, PlockRequest } from '../../src/services/plock/types.js';
 import { SyncEngine, syncOrderedListener } from '../../src/sync/sync-engine.js';
 import { PartitionNet } from '../sync/partition-net.js';
@@ -18,6 +18,8 @@ export interface PlockNode {
   readonly plock: PlockService;
   readonly recorder: Recorder;
   readonly replies: PlockReply[];
+  /** Locks the service reported taken away by a merge. */
+  readonly lost: PlockLost[];
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
@@ -30,6 +32,7 @@ export class PlockCluster {
   readonly nodes = new Map<NodeId, PlockNode>();
   now = 1000;
   private reqId = 1;
+  private starts = 0;
 
   constructor(
     ids: readonly NodeId[],
@@ -47,6 +50,7 @@ export class PlockCluster {
     const pg = new ProcessGroups({ channel: this.net.channel(id), recorder, nodeId: id });
     const engine = new SyncEngine({ pg, recorder, nodeId: id });
     const replies: PlockReply[] = [];
+    const lost: PlockLost[] = [];
     let plock: PlockService | undefined;
     const ckpt = new CkptService({
       pg,
@@ -66,6 +70,8 @@ export class PlockCluster {
       ckpt,
       ownership: this.ownership,
       onReply: (r) => replies.push(r),
+      incarnation: ++this.starts,
+      onLost: (l) => lost.push(l),
     });
     engine.register(ckpt);
     engine.register(plock);
@@ -79,7 +85,7 @@ export class PlockCluster {
         inner.tokenVisit();
       },
     });
-    const node = { id, pg, engine, ckpt, plock, recorder, replies };
+    const node = { id, pg, engine, ckpt, plock, recorder, replies, lost };
     this.nodes.set(id, node);
     return node;
   }

@@ -23,10 +23,11 @@ test('a round aborted by another change: requests ordered during it are sent aga
   const c = new PlockCluster([1, 2, 3]);
   c.lock(1, 11, 1, 0, 9);
   c.settle();
-  c.net.reconfigure([[1, 2]]);
-  // Ordered inside the new round (deferred), then the round is aborted by node 3's return.
+  // Sent before the change (requests made during a change wait for the agreed state), ordered
+  // inside the new round (deferred), then the round is aborted by node 3's return.
   const w = c.lock(2, 21, 1, 0, 0);
   const free = c.lock(2, 22, 2, 0, 0);
+  c.net.reconfigure([[1, 2]]);
   c.net.visit(1);
   c.net.visit(2);
   c.start(3);

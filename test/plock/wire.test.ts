@@ -4,10 +4,12 @@ import fc from 'fast-check';
 import {
   decodeCancelReply,
   decodeListReply,
+  decodeLostEvent,
   decodeRequest,
   decodeTestReply,
   encodeCancelReply,
   encodeListReply,
+  encodeLostEvent,
   encodeRequest,
   encodeTestReply,
   parsePlockErrorText,
@@ -66,6 +68,7 @@ const message: fc.Arbitrary<PlockMessage> = fc.oneof(
     ringId: ring,
     initialized: fc.boolean(),
     state: fc.record({ ring, count: offset, digest: u32 }),
+    incarnation: u32,
   }),
   fc.record({ kind: fc.constant('stored' as const), ringId: ring }),
 );
@@ -149,6 +152,8 @@ test('IPC requests and replies round-trip; error texts carry the plock code', ()
   assert.deepEqual(decodeTestReply(encodeTestReply(h)), h);
   assert.equal(decodeTestReply(encodeTestReply(undefined)), undefined);
   assert.deepEqual(decodeListReply(encodeListReply([h, h])), [h, h]);
+  assert.deepEqual(decodeLostEvent(encodeLostEvent(h)), h);
+  assert.throws(() => decodeLostEvent(encodeLostEvent(h).subarray(1)), DecodeError);
   assert.equal(decodeCancelReply(encodeCancelReply(true)), true);
   assert.deepEqual(parsePlockErrorText(`BUSY: ${plockErrorText('WOULD_BLOCK', '')}`), {
     code: 'WOULD_BLOCK',

@@ -108,4 +108,14 @@ export const PLOCK_EVENTS = defineLayer('plock', 700, 799, {
     args: ['space:s', 'len:u'],
     doc: 'a checkpoint section could not be decoded while loading and was skipped',
   },
+  LOST: {
+    id: 721,
+    args: ['client:u', 'inode:u', 'start:u', 'exclusive:u'],
+    doc: 'a lock this node had granted to its client is not in the agreed state after a merge (the client is told LOST)',
+  },
+  SETTLING: {
+    id: 722,
+    args: ['ringSeq:u', 'left:u'],
+    doc: 'a configuration change began: no lock is granted to a client until the state is agreed again',
+  },
 });

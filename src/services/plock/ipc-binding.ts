@@ -10,11 +10,13 @@ import {
   decodeRequest,
   encodeCancelReply,
   encodeListReply,
+  encodeLostEvent,
   encodeTestReply,
   PLOCK_SERVICE_ID,
+  PlockEvent,
   plockErrorText,
 } from './ipc-protocol.js';
-import type { PlockService } from './plock-service.js';
+import type { PlockLost, PlockService } from './plock-service.js';
 import type { PlockErrorCode, PlockReply, PlockRequest } from './types.js';
 
 export interface PlockIpcOptions {
@@ -29,6 +31,8 @@ const IPC_CODE: Record<PlockErrorCode, ErrorCode> = {
   TRY_AGAIN: ErrorCode.TRY_AGAIN,
   NO_SPACE: ErrorCode.NO_MEMORY,
   DUPLICATE_REQUEST: ErrorCode.EXIST,
+  // Not a reply today (the service reports lost locks through onLost); kept total for the map.
+  LOST: ErrorCode.TRY_AGAIN,
 };
 
 interface Waiting {
@@ -46,6 +50,8 @@ export class PlockIpcService implements IpcService {
   /** `${client}:${token}` of a waiting LOCK → its service reqId. */
   private readonly tokens = new Map<string, number>();
   private nextReqId = 1;
+  /** Connections that used this service, to push LOST events to. */
+  private readonly clients = new Map<number, IpcClient>();
   private readonly clock: () => number;
 
   constructor(
@@ -67,6 +73,7 @@ export class PlockIpcService implements IpcService {
     answer: (reply: IpcReply) => void,
   ): IpcReply | undefined {
     const wire = decodeRequest(op, payload);
+    this.clients.set(client.id, client);
     const reqId = this.nextReqId;
     this.nextReqId = this.nextReqId >= 0x7fffffff ? 1 : this.nextReqId + 1;
     let req: PlockRequest;
@@ -98,9 +105,15 @@ export class PlockIpcService implements IpcService {
   }
 
   disconnected(client: IpcClient): void {
+    this.clients.delete(client.id);
     for (const [reqId, w] of this.waiting) if (w.client === client.id) this.waiting.delete(reqId);
     for (const k of [...this.tokens.keys()]) if (k.startsWith(`${client.id}:`)) this.tokens.delete(k);
     this.plock.clientGone(client.id, this.clock());
+  }
+
+  /** A lock of a client that a partition merge took away (wire it to the service's `onLost`). */
+  lost(l: PlockLost): void {
+    this.clients.get(l.client)?.push(PLOCK_SERVICE_ID, PlockEvent.Lost, encodeLostEvent(l.holder));
   }
 
   /** The service's reply to a request made through this binding (wire it to `onReply`). */

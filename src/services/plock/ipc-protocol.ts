@@ -22,6 +22,8 @@ import { PLOCK_ERROR_CODES, type PlockErrorCode, type PlockHolder, type PlockRan
 export const PLOCK_SERVICE_ID = 4;
 
 export const PlockOp = { Lock: 1, Unlock: 2, Test: 3, Cancel: 4, List: 5 } as const;
+/** Events the daemon pushes: LOST (a granted lock a partition merge took away; payload: the lock). */
+export const PlockEvent = { Lost: 1 } as const;
 export type PlockOp = (typeof PlockOp)[keyof typeof PlockOp];
 
 export type PlockWireRequest =
@@ -147,6 +149,19 @@ export function encodeTestReply(h: PlockHolder | undefined): Uint8Array {
 export function decodeTestReply(payload: Uint8Array): PlockHolder | undefined {
   const r = new WireReader(payload, 'plock test reply');
   const h = flags(r, 1) ? readHolder(r) : undefined;
+  r.end();
+  return h;
+}
+
+export function encodeLostEvent(h: PlockHolder): Uint8Array {
+  const w = new WireWriter(64);
+  writeHolder(w, h);
+  return w.finish();
+}
+
+export function decodeLostEvent(payload: Uint8Array): PlockHolder {
+  const r = new WireReader(payload, 'plock lost event');
+  const h = readHolder(r);
   r.end();
   return h;
 }

@@ -8,8 +8,11 @@
  *   grants its own processes' locks locally. With `ownership` on, a node claims (OWN) an idle
  *   resource before using it; another node's OWN makes the owner multicast its table
  *   (HANDOVER), after which the resource is handled through the ring again.
- * - A closed client (CLOSE) and every node that leaves the configuration lose their locks and
- *   waiters on every member; waiters are then granted in FIFO (ring) order.
+ * - A closed client (CLOSE) loses its locks and waiters on every member; so does every node
+ *   absent from a new ring (or restarted), released at the sync activation, never at a
+ *   transitional configuration (members of one ring may come from different old rings);
+ *   waiters are then granted in FIFO (ring) order. From a transitional configuration until
+ *   the state is agreed again no request is served and no grant is answered.
  * - Sync: on every regular configuration the service takes part in the sync round (HELLO
  *   with its state identity). At activation the largest group of initialized members with one
  *   identity (ties: the lowest node's) keeps its state; if any member does not, that group's
@@ -96,6 +99,32 @@ export interface PlockServiceOptions {
   /** The ckpt client id for this service's requests (default PLOCK_CKPT_CLIENT). */
   readonly ckptClient?: ClientId;
   readonly group?: string;
+  /**
+   * This run's boot id, sent in HELLO: a member whose id changed restarted, so its clients'
+   * locks are released. Give every start of a node a different one (default 0).
+   */
+  readonly incarnation?: number;
+  /**
+   * A lock this node had granted to its client is not part of the agreed state after a merge
+   * (the other side of a split won, or this node's state was replaced): the client must be
+   * told (error code LOST). Default: recorded only.
+   */
+  readonly onLost?: (lost: PlockLost) => void;
+}
+
+/** A granted lock that a merge took away. */
+export interface PlockLost {
+  readonly client: ClientId;
+  readonly holder: PlockHolder;
+  readonly error: PlockServiceError;
+}
+
+/** A client's lock decision taken (or state held) while the state was not agreed: settled later. */
+interface Unsettled {
+  readonly client: ClientId;
+  readonly reqId: number;
+  readonly k: string;
+  readonly lock: LockRecord;
 }
 
 export interface PlockServiceStats {
@@ -111,6 +140,7 @@ export interface PlockServiceStats {
   loads: number;
   discards: number;
   resubmitted: number;
+  lost: number;
 }
 
 /** One resource's replicated state. */
@@ -151,7 +181,7 @@ interface Held {
 interface LocalRound {
   readonly info: SyncRound;
   helloSent: boolean;
-  readonly hellos: Map<NodeId, { initialized: boolean; state: StateIdentity }>;
+  readonly hellos: Map<NodeId, { initialized: boolean; state: StateIdentity; incarnation: number }>;
 }
 
 interface StoreJob {
@@ -233,7 +263,23 @@ export class PlockService implements SyncParticipant {
     loads: 0,
     discards: 0,
     resubmitted: 0,
+    lost: 0,
   };
+  readonly incarnation: number;
+  private readonly onLost: ((lost: PlockLost) => void) | undefined;
+  /**
+   * From a transitional configuration until the state is agreed again (activation, or the
+   * checkpoint): no request is served and no grant is answered to a client.
+   */
+  private settling = false;
+  /** Grants decided and waits lived while settling: answered from the agreed table once settled. */
+  private unsettled: Unsettled[] = [];
+  /** This node's clients' locks when it threw its state away: checked against the agreed one. */
+  /** Tables of resources this node owned when it threw its state away (see load). */
+  private ownTables = new Map<string, LockTable>();
+  private atRisk: { k: string; space: string; inode: number; lock: LockRecord }[] | undefined;
+  /** Members' boot ids at the last activation. */
+  private incarnations = new Map<NodeId, number>();
 
   constructor(opts: PlockServiceOptions) {
     this.pg = opts.pg;
@@ -245,6 +291,8 @@ export class PlockService implements SyncParticipant {
     this.ownership = opts.ownership ?? false;
     this.ckptClient = opts.ckptClient ?? PLOCK_CKPT_CLIENT;
     this.group = opts.group ?? PLOCK_GROUP;
+    this.incarnation = (opts.incarnation ?? 0) >>> 0;
+    this.onLost = opts.onLost;
     this.maxSectionSize = Math.min(
       MAX_RECORDS_PER_RESOURCE * (RECORD_BYTES + 4) + 8,
       this.pg.maxMessageSize - SECTION_MESSAGE_OVERHEAD - SECTION_ID_BYTES,
@@ -261,7 +309,7 @@ export class PlockService implements SyncParticipant {
 
   /** True once this node holds the agreed lock state (after its first sync round, or the checkpoint). */
   get ready(): boolean {
-    return this.initialized && this.waitStored === undefined;
+    return this.initialized && this.waitStored === undefined && !this.settling;
   }
 
   /** Messages waiting for room in the send queue. */
@@ -563,7 +611,7 @@ export class PlockService implements SyncParticipant {
     };
     const full = r.table.locks.length + r.table.waiters.length >= MAX_RECORDS_PER_RESOURCE;
     if (!full && r.table.tryLock(lock)) {
-      if (origin === this.nodeId) this.lockAnswered(client, reqId);
+      if (origin === this.nodeId) this.lockAnswered(client, reqId, undefined, r, lock);
       return;
     }
     if (full) {
@@ -585,12 +633,24 @@ export class PlockService implements SyncParticipant {
     const granted = r.table.grantWaiters();
     for (const w of granted) {
       this.recorder.rec(EV.PLOCK_GRANT, w.nodeId, w.client, w.reqId, r.inode >>> 0);
-      if (w.nodeId === this.nodeId) this.lockAnswered(w.client, w.reqId);
+      if (w.nodeId === this.nodeId) this.lockAnswered(w.client, w.reqId, undefined, r, w);
     }
     return granted.length;
   }
 
-  private lockAnswered(client: ClientId, reqId: number, error?: PlockServiceError): void {
+  private lockAnswered(
+    client: ClientId,
+    reqId: number,
+    error?: PlockServiceError,
+    r?: Resource,
+    lock?: LockRecord,
+  ): void {
+    if (this.settling && !error && r && lock) {
+      // A grant from a table that is not agreed yet (another side may have granted a
+      // conflicting lock): decided again from the agreed table once settled.
+      this.unsettled.push({ client, reqId, k: key(r.space, r.inode), lock });
+      return;
+    }
     this.waits.delete(waitKey(client, reqId));
     if (error) this.fail(client, reqId, 'lock', error);
     else this.reply({ client, reqId, kind: 'lock' });
@@ -838,13 +898,36 @@ export class PlockService implements SyncParticipant {
       this.waitStored = undefined;
       this.initialized = false;
     }
-    if (!this.initialized || conf.left.length === 0) return;
-    const left = new Set(conf.left);
-    // Two sides of a split release different nodes: their identities must differ from here on.
-    this.remember(
-      Uint8Array.from(conf.left.flatMap((n) => [n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, n >>> 24])),
-    );
-    for (const node of conf.left) {
+    if (!this.initialized) return;
+    // Members of one new ring may come from different old rings (extended virtual synchrony),
+    // so each may see different nodes leave here, and nodes that "left" may be back in the
+    // regular configuration without having restarted. Nothing is released now: the nodes
+    // absent from the new ring (or restarted) are released at activation, the same on every
+    // member. Until then this node's table is not agreed: no grant is answered from it.
+    this.settling = true;
+    this.recorder.rec(EV.PLOCK_SETTLING, conf.ringId.seq >>> 0, conf.left.length);
+  }
+
+  /**
+   * At activation, on the members whose state is the agreed one: releases every node that is
+   * not in the new ring, did not take part initialized, or restarted (its boot id changed).
+   */
+  private releaseAbsent(round: LocalRound, previous: ReadonlyMap<NodeId, number>): void {
+    const members = new Set(round.info.members);
+    const gone = new Set<NodeId>();
+    const consider = (n: NodeId): void => {
+      if (n === this.nodeId || n === 0 || gone.has(n)) return;
+      const h = round.hellos.get(n);
+      const before = previous.get(n);
+      const restarted = h !== undefined && before !== undefined && before !== h.incarnation;
+      if (!members.has(n) || !h?.initialized || restarted) gone.add(n);
+    };
+    for (const r of this.resources.values()) {
+      consider(r.owner);
+      for (const l of r.table.locks) consider(l.nodeId);
+      for (const w of r.table.waiters) consider(w.nodeId);
+    }
+    for (const node of [...gone].sort((a, b) => a - b)) {
       let resources = 0;
       let granted = 0;
       for (const [k, r] of this.resources) {
@@ -861,7 +944,51 @@ export class PlockService implements SyncParticipant {
       }
       this.recorder.rec(EV.PLOCK_RELEASE_NODE, node, resources, granted);
     }
-    for (const [k, l] of this.local) if (left.has(l.waitOwner)) this.afterOwnerChange(k, l.waitOwner);
+    for (const [k, l] of this.local) if (gone.has(l.waitOwner)) this.afterOwnerChange(k, l.waitOwner);
+  }
+
+  /**
+   * The state is agreed again: grants decided while settling (and waits that lived in a
+   * discarded state) are answered from the agreed table; this node's clients' locks that the
+   * agreed state does not hold are reported LOST.
+   */
+  private settleAgreed(): void {
+    const unsettled = this.unsettled;
+    this.unsettled = [];
+    for (const u of unsettled) {
+      if (!this.waits.has(waitKey(u.client, u.reqId))) continue;
+      const r = this.resources.get(u.k);
+      if (r && covers(r.table, this.nodeId, u.lock)) {
+        this.lockAnswered(u.client, u.reqId);
+        continue;
+      }
+      const me = this.nodeId;
+      if (r?.table.waiters.some((w) => w.nodeId === me && w.client === u.client && w.reqId === u.reqId)) {
+        continue; // still waiting in the agreed table: answered when granted there
+      }
+      this.lockAnswered(
+        u.client,
+        u.reqId,
+        new PlockServiceError('TRY_AGAIN', 'lock state changed in a membership change'),
+      );
+    }
+    const atRisk = this.atRisk;
+    this.atRisk = undefined;
+    for (const a of atRisk ?? []) {
+      if (this.goneClients.has(a.lock.client)) continue;
+      const r = this.resources.get(a.k);
+      if (r && covers(r.table, this.nodeId, a.lock)) continue;
+      this.counters.lost++;
+      this.recorder.rec(
+        EV.PLOCK_LOST,
+        a.lock.client,
+        a.inode >>> 0,
+        a.lock.start >>> 0,
+        a.lock.exclusive ? 1 : 0,
+      );
+      const error = new PlockServiceError('LOST', 'the lock was taken away by a partition merge');
+      if (this.onLost) this.onLost({ client: a.lock.client, holder: holderOf(a, a.lock), error });
+    }
   }
 
   // ---- SyncParticipant ---------------------------------------------------------------------
@@ -883,6 +1010,7 @@ export class PlockService implements SyncParticipant {
         ringId: r.info.ringId,
         initialized: this.initialized,
         state: this.identity,
+        incarnation: this.incarnation,
       });
       const sent = this.pg.send(this.group, bytes, Guarantee.Agreed);
       if (sent.kind !== 'ok') return 'more';
@@ -899,12 +1027,17 @@ export class PlockService implements SyncParticipant {
     const ringId = r.info.ringId;
     const deferred = this.deferred;
     this.deferred = [];
+    const previous = this.incarnations;
+    this.incarnations = new Map(r.info.members.map((n) => [n, r.hellos.get(n)?.incarnation ?? 0]));
     const inits = r.info.members.filter((n) => r.hellos.get(n)?.initialized);
     if (inits.length === 0) {
       // The cluster starts: every member begins with no locks.
       this.initialized = true;
+      this.resources = new Map();
       this.identity = { ring: ringId, count: 0, digest: 0 };
       this.recorder.rec(EV.PLOCK_ACTIVATE, 3, r.info.members.length, 0, 0);
+      this.settling = false;
+      this.settleAgreed();
       this.replay(deferred);
       this.settleOrphans();
       this.becameReady();
@@ -935,8 +1068,14 @@ export class PlockService implements SyncParticipant {
         keeper,
       );
       this.identity = { ring: ringId, count: 0, digest: 0 };
+      // Every member of this group holds the same state and sees the same hellos: the same
+      // nodes are released everywhere, and the keeper's checkpoint is the state after it.
+      this.settling = false;
+      this.releaseAbsent(r, previous);
+      this.settleAgreed();
       if (needStore && keeper === this.nodeId) this.startStore(ringId, this.snapshot());
       this.replay(deferred);
+      this.becameReady();
       return;
     }
     // This node's state is not the agreed one: wait for the keeper's checkpoint.
@@ -945,13 +1084,20 @@ export class PlockService implements SyncParticipant {
       for (const res of this.resources.values()) locks += res.table.locks.length;
       this.counters.discards++;
       this.recorder.rec(EV.PLOCK_DISCARDED, this.resources.size, locks);
-      // Waits that lived only in the discarded state would never end: answer them. (Granted
-      // locks are lost silently: POSIX has no way to tell their holders.)
-      const lost = new PlockServiceError('TRY_AGAIN', 'lock state replaced after a partition merge');
-      for (const res of this.resources.values()) {
-        for (const w of res.table.waiters)
-          if (w.nodeId === this.nodeId) this.lockAnswered(w.client, w.reqId, lost);
+      // This node's waits and grants are decided again from the agreed state once loaded;
+      // its clients' locks that the agreed state lacks are reported LOST then.
+      const atRisk: NonNullable<typeof this.atRisk> = [];
+      this.ownTables = new Map();
+      for (const [k, res] of this.resources) {
+        if (res.owner === this.nodeId) this.ownTables.set(k, res.table);
+        for (const l of res.table.locks) {
+          if (l.nodeId === this.nodeId) atRisk.push({ k, space: res.space, inode: res.inode, lock: l });
+        }
+        for (const w of res.table.waiters) {
+          if (w.nodeId === this.nodeId) this.unsettled.push({ client: w.client, reqId: w.reqId, k, lock: w });
+        }
       }
+      this.atRisk = [...(this.atRisk ?? []), ...atRisk];
     }
     this.recorder.rec(EV.PLOCK_ACTIVATE, 2, r.info.members.length, authority.size, keeper);
     this.resources = new Map();
@@ -1002,7 +1148,7 @@ export class PlockService implements SyncParticipant {
       m.state.ring.seq >>> 0,
       m.state.count >>> 0,
     );
-    r.hellos.set(sender, { initialized: m.initialized, state: m.state });
+    r.hellos.set(sender, { initialized: m.initialized, state: m.state, incarnation: m.incarnation });
   }
 
   private replay(messages: readonly Held[]): void {
@@ -1201,6 +1347,9 @@ export class PlockService implements SyncParticipant {
     this.held = [];
     this.waitStored = undefined;
     this.identity = { ring: ringId, count: 0, digest: 0 };
+    // The checkpoint is the agreed state at activation, the cut before the held messages.
+    this.settling = false;
+    this.settleAgreed();
     this.replay(held);
     this.settleOrphans();
     let locks = 0;
@@ -1222,8 +1371,12 @@ export class PlockService implements SyncParticipant {
           this.recorder.rec(EV.PLOCK_BAD_SECTION, this.recorder.intern(space), s.id.length);
           continue;
         }
-        const table = new LockTable();
-        if (parsed.owner === 0) {
+        let table = new LockTable();
+        if (parsed.owner === this.nodeId) {
+          // The agreed state says this node still owns it (nobody else could grant in it):
+          // its table is the one this node kept.
+          table = this.ownTables.get(key(space, parsed.inode)) ?? table;
+        } else if (parsed.owner === 0) {
           try {
             const rec = decodeRecords(s.data);
             table.locks = [...rec.locks];
@@ -1241,6 +1394,7 @@ export class PlockService implements SyncParticipant {
         });
       }
     }
+    this.ownTables = new Map();
   }
 }
 
@@ -1289,6 +1443,26 @@ function fnv1a(h: number, bytes: Uint8Array): number {
   let x = h ^ 0x811c9dc5;
   for (const b of bytes) x = Math.imul(x ^ b, 0x01000193);
   return x >>> 0;
+}
+
+/** True when the table holds `lock`'s whole range for its owner, with at least its strength. */
+function covers(table: LockTable, nodeId: NodeId, lock: LockRecord): boolean {
+  const mine = table.locks
+    .filter(
+      (l) =>
+        l.nodeId === nodeId &&
+        l.client === lock.client &&
+        l.owner === lock.owner &&
+        (l.exclusive || !lock.exclusive),
+    )
+    .sort((a, b) => a.start - b.start);
+  let next = lock.start;
+  for (const l of mine) {
+    if (l.start > next) return false;
+    if (l.end >= lock.end) return true;
+    if (l.end >= next) next = l.end + 1;
+  }
+  return false;
 }
 
 function holderOf(r: { space: string; inode: number }, l: LockRecord): PlockHolder {

@@ -67,7 +67,8 @@ export type PlockErrorCode =
   | 'INVALID_PARAM'
   | 'TRY_AGAIN'
   | 'NO_SPACE'
-  | 'DUPLICATE_REQUEST';
+  | 'DUPLICATE_REQUEST'
+  | 'LOST';
 
 export const PLOCK_ERROR_CODES: readonly PlockErrorCode[] = [
   'WOULD_BLOCK',
@@ -76,6 +77,7 @@ export const PLOCK_ERROR_CODES: readonly PlockErrorCode[] = [
   'TRY_AGAIN',
   'NO_SPACE',
   'DUPLICATE_REQUEST',
+  'LOST',
 ];
 
 /** A request failed. Carried in replies, never thrown across the core. */

@@ -75,6 +75,8 @@ export type PlockMessage =
       readonly ringId: RingId;
       readonly initialized: boolean;
       readonly state: StateIdentity;
+      /** The sender's boot id: a changed one means it restarted and its clients' locks are gone. */
+      readonly incarnation: number;
     }
   | { readonly kind: 'stored'; readonly ringId: RingId };
 
@@ -135,6 +137,7 @@ export function encodeMessage(m: PlockMessage): Uint8Array {
         .u53(m.ringId.seq)
         .u8(m.initialized ? 1 : 0);
       w.u32(m.state.ring.rep).u53(m.state.ring.seq).u53(m.state.count).u32(m.state.digest);
+      w.u32(m.incarnation);
       break;
     case 'stored':
       w.u8(MsgKind.Stored).u32(m.ringId.rep).u53(m.ringId.seq);
@@ -198,7 +201,7 @@ export function decodeMessage(bytes: Uint8Array): PlockMessage {
       const init = r.u8();
       if (init > 1) r.fail('bad-value', initAt);
       const state = { ring: { rep: r.u32(), seq: r.u53() }, count: r.u53(), digest: r.u32() };
-      m = { kind: 'hello', ringId, initialized: init === 1, state };
+      m = { kind: 'hello', ringId, initialized: init === 1, state, incarnation: r.u32() };
       break;
     }
     case MsgKind.Stored:
