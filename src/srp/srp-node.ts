@@ -904,6 +904,15 @@ export class SrpNode implements OrderedChannel {
         if (!this.joinProcess(j)) this.gatherEnter(Reason.Join);
         return;
       case 'GATHER':
+        // A join that lists me as failed but predates my current ring was sent before its sender
+        // knew of that ring. When every node's consensus timeout fires at once, each forms a
+        // singleton ring right after multicasting "all others failed"; acting on those joins
+        // in the next GATHER made every node fail every other again, for ever. If the sender
+        // really still holds me failed, the consensus timeout separates us all the same.
+        if (setHas(j.failedList, this.nodeId) && !j.leave && j.ringSeq < this._ringId.seq) {
+          this.drop(DropReason.Ignored, j.sender, MessageType.Join, 4);
+          return;
+        }
         this.joinProcess(j);
         return;
       case 'COMMIT':

@@ -156,6 +156,40 @@ test('GATHER: consensus timeout moves silent nodes to the failed set and the res
   assert.deepEqual(node.members, [2]);
 });
 
+test('GATHER: a join older than my ring that lists me as failed is stale and ignored; a current one still fails its sender', () => {
+  // The services sweep's livelock: every node's consensus timeout fired together, each
+  // multicast "all others failed" and formed a singleton ring; those joins, arriving in the
+  // next GATHER, made each node fail every other again, round after round.
+  const { node, host } = makeNode(1);
+  node.start(0);
+  pumpSelf(node, host);
+  const ringSeq = node.ringId.seq;
+  node.receive(0, 3, join(3, [1, 3], [], ringSeq));
+  assert.equal(node.state, 'GATHER');
+  const joinsBefore = host.ofType(MessageType.Join).length;
+  node.receive(0, 2, join(2, [1, 2, 3], [1, 3], ringSeq - 1));
+  assert.equal(host.ofType(MessageType.Join).length, joinsBefore, 'the stale join changes nothing');
+  node.receive(0, 2, join(2, [1, 2, 3], [], ringSeq));
+  node.receive(0, 2, join(2, [1, 2, 3], [], ringSeq));
+  node.receive(0, 3, join(3, [1, 2, 3], [], ringSeq));
+  const commits = host.ofType(MessageType.CommitToken);
+  assert.equal(node.state, 'COMMIT', 'all three agree at once, without a consensus timeout');
+  assert.deepEqual(commits.at(-1)!.members, [1, 2, 3]);
+  assert.equal(node.stats.consensusTimeouts, 0);
+
+  const other = makeNode(1);
+  other.node.start(0);
+  pumpSelf(other.node, other.host);
+  const seq = other.node.ringId.seq;
+  other.node.receive(0, 3, join(3, [1, 3], [], seq));
+  other.node.receive(0, 2, join(2, [1, 2, 3], [1, 3], seq));
+  assert.deepEqual(
+    other.host.ofType(MessageType.Join).at(-1)!.failedList,
+    [2],
+    'a current join listing me fails its sender',
+  );
+});
+
 test('GATHER: agreement with a lower node makes it the representative; its commit token is accepted', () => {
   const { node, host } = makeNode(5);
   node.start(0);
