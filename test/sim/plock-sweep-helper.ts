@@ -28,18 +28,28 @@ export interface PlockSweepFigures {
 }
 
 /**
- * Seeds of the sweep that fail for reasons not this load's to fix (tolerated only with exactly
- * this invariant; an unlisted failure fails the test). Found after merging plock fe51718 and
- * simsvc ce680c5 (00:40 UTC, 2026-11-29): `liveness` is the ordering layer not merging every
- * live node into one ring by the end of the settling period under this churn (an srp finding,
- * like the srp-churn seeds the services sweep lists); 1565 is a plock finding (a blocking lock
- * that waits on after the run settled) for the plock service to look into.
+ * Seeds of the sweep that fail today, each tolerated only with exactly this invariant (an
+ * unlisted failure, or a listed seed failing another way, fails the test). These are open plock
+ * defects, not accepted behaviour; they are listed so that the sweep guards everything else.
+ * State after merging the srp GATHER fix and the plock merge-safety fix (2026-11-29, 01:05 UTC):
+ * - `plock-leftover`: a lock unlocked on the losing side of a partition comes back with the
+ *   winner's state at the merge (the losing node tells its clients which of their locks it
+ *   lost, but does not release again the locks it had released while apart), so a lock with
+ *   no holder stays. Seed 270 shows it: node 2, alone, applies client 1's unlock of inode 4;
+ *   the majority never saw it; node 2 loads the majority's checkpoint with the lock in it.
+ * - `plock-stuck`: a blocking lock still waits after the run settled (728, 1799).
+ * - `rings-pg-merged` (758): the end-of-run fplay check reports node 1's pg message 19 sent
+ *   with 19 bytes and delivered with 42 on node 6 (across node 1's restart); not explained yet:
+ *   a record-attribution fault of the check or a real pg fault.
  */
 export const KNOWN_PLOCK_SWEEP_FAILURES: ReadonlyMap<number, string> = new Map([
-  ...[487, 557, 609, 648, 716, 819, 844, 946, 984, 1159, 1198, 1329, 1373, 1503, 1898, 1976, 1998].map(
-    (seed) => [seed, 'liveness'] as const,
-  ),
-  [1565, 'plock-stuck'],
+  ...[
+    270, 324, 334, 618, 686, 872, 902, 1098, 1120, 1210, 1232, 1288, 1338, 1366, 1374, 1422, 1476, 1618, 1766,
+    1828, 1972,
+  ].map((seed) => [seed, 'plock-leftover'] as const),
+  [728, 'plock-stuck'],
+  [1799, 'plock-stuck'],
+  [758, 'rings-pg-merged'],
 ]);
 
 export function replayCommand(seed: number): string {
