@@ -29,31 +29,20 @@ export interface PlockSweepFigures {
 
 /**
  * Seeds of the sweep that fail today, each tolerated only with exactly this invariant (an
- * unlisted failure, or a listed seed failing another way, fails the test). These are open plock
- * defects, not accepted behaviour; they are listed so that the sweep guards everything else.
- * State after merging the srp GATHER fix and the plock merge-safety fix (2026-11-29, 01:05 UTC):
- * - `plock-leftover`: a lock unlocked on the losing side of a partition comes back with the
- *   winner's state at the merge (the losing node tells its clients which of their locks it
- *   lost, but does not release again the locks it had released while apart), so a lock with
- *   no holder stays. Seed 270 shows it: node 2, alone, applies client 1's unlock of inode 4;
- *   the majority never saw it; node 2 loads the majority's checkpoint with the lock in it.
- * - `plock-stuck`: a blocking lock still waits after the run settled (728, 1799).
+ * unlisted failure, or a listed seed failing another way, fails the test).
  * - `rings-pg-merged` (758): the end-of-run fplay check reports node 1's pg message 19 sent
  *   with 19 bytes and delivered with 42 on node 6 (across node 1's restart). Same trace with
  *   65,536 recorder slots passes: with this sweep's 4,096 slots the first incarnation's send
  *   record has been overwritten and the check pairs the delivery with the second incarnation's
  *   message 19. A fault of the check on wrapped rings (it should skip messages whose send fell
  *   out of the ring), not of pg; left to fix in the check.
+ *
+ * Seeds that failed before and pass since the plock fix that releases again, after a merge,
+ * what a losing node's clients had let go while apart (they are this sweep's regression
+ * cases): plock-leftover 270, 324, 334, 618, 686, 872, 902, 1098, 1120, 1210, 1232, 1288, 1338,
+ * 1366, 1374, 1422, 1476, 1618, 1766, 1828, 1972; plock-stuck 728, 1799.
  */
-export const KNOWN_PLOCK_SWEEP_FAILURES: ReadonlyMap<number, string> = new Map([
-  ...[
-    270, 324, 334, 618, 686, 872, 902, 1098, 1120, 1210, 1232, 1288, 1338, 1366, 1374, 1422, 1476, 1618, 1766,
-    1828, 1972,
-  ].map((seed) => [seed, 'plock-leftover'] as const),
-  [728, 'plock-stuck'],
-  [1799, 'plock-stuck'],
-  [758, 'rings-pg-merged'],
-]);
+export const KNOWN_PLOCK_SWEEP_FAILURES: ReadonlyMap<number, string> = new Map([[758, 'rings-pg-merged']]);
 
 export function replayCommand(seed: number): string {
   return `totem sim --scenario ${PLOCK_CHURN} --seed ${seed}`;

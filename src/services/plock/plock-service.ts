@@ -80,6 +80,8 @@ export const PLOCK_CKPT_CLIENT = 0x7ffffff0;
 export const MAX_RECORDS_PER_RESOURCE = 8192;
 /** Messages waiting for the send queue beyond which new requests answer TRY_AGAIN. */
 export const MAX_OUTBOX = 4096;
+/** Request id of the unlocks this node sends on its own after a merge (never answered to a client). */
+export const RELEASE_AGAIN_REQ = 0xffffffff;
 /** Delay before a failed checkpoint store is tried again (ms). */
 export const STORE_RETRY_MS = 100;
 const SECTION_ID_BYTES = 32;
@@ -141,6 +143,8 @@ export interface PlockServiceStats {
   discards: number;
   resubmitted: number;
   lost: number;
+  /** Ranges (or closed clients) released again after a merge brought back what they had let go. */
+  releasedAgain: number;
 }
 
 /** One resource's replicated state. */
@@ -264,6 +268,7 @@ export class PlockService implements SyncParticipant {
     discards: 0,
     resubmitted: 0,
     lost: 0,
+    releasedAgain: 0,
   };
   readonly incarnation: number;
   private readonly onLost: ((lost: PlockLost) => void) | undefined;
@@ -676,7 +681,7 @@ export class PlockService implements SyncParticipant {
   private reply(r: PlockReply): void {
     const code = r.error ? 1 + PLOCK_ERROR_CODES.indexOf(r.error.code) : 0;
     this.recorder.rec(EV.PLOCK_RESPONSE, r.client, REQUEST_KINDS.indexOf(r.kind), r.reqId, code);
-    if (this.goneClients.has(r.client)) return;
+    if (this.goneClients.has(r.client) || r.reqId === RELEASE_AGAIN_REQ) return;
     this.onReply(r);
   }
 
@@ -989,6 +994,51 @@ export class PlockService implements SyncParticipant {
       const error = new PlockServiceError('LOST', 'the lock was taken away by a partition merge');
       if (this.onLost) this.onLost({ client: a.lock.client, holder: holderOf(a, a.lock), error });
     }
+    if (atRisk !== undefined) this.releaseAgain(atRisk);
+  }
+
+  /**
+   * The agreed state may still hold locks this node's clients released while apart (the other
+   * side never saw the unlock or the close): this node is the authority on its own clients, so
+   * it releases again, through the ring, every range of theirs that they did not hold when it
+   * dropped its state.
+   */
+  private releaseAgain(heldAtDrop: NonNullable<typeof this.atRisk>): void {
+    const closeAgain = new Set<ClientId>();
+    for (const [k, r] of this.resources) {
+      for (const l of r.table.locks) {
+        if (l.nodeId !== this.nodeId) continue;
+        if (this.goneClients.has(l.client)) {
+          closeAgain.add(l.client);
+          continue;
+        }
+        const held = heldAtDrop
+          .filter((a) => a.k === k && a.lock.client === l.client && a.lock.owner === l.owner)
+          .map((a) => a.lock);
+        for (const [start, end] of rangesNotCovered(l, held)) {
+          this.counters.releasedAgain++;
+          this.later(l.client, {
+            kind: 'unlock',
+            reqId: RELEASE_AGAIN_REQ,
+            space: r.space,
+            inode: r.inode,
+            start,
+            end,
+            owner: l.owner,
+          });
+        }
+      }
+    }
+    for (const client of closeAgain) {
+      this.counters.releasedAgain++;
+      this.later(client, { kind: 'cancel', reqId: 0, target: -1 });
+    }
+  }
+
+  /** Runs a request of this node's own once it is ready (now, if it is). */
+  private later(client: ClientId, req: PlockRequest): void {
+    if (this.ready) this.handleRequest(client, req);
+    else this.unready.push({ client, req });
   }
 
   // ---- SyncParticipant ---------------------------------------------------------------------
@@ -1446,6 +1496,21 @@ function fnv1a(h: number, bytes: Uint8Array): number {
 }
 
 /** True when the table holds `lock`'s whole range for its owner, with at least its strength. */
+/** The parts of `lock`'s range that no range in `held` covers, as [start, end] pairs. */
+function rangesNotCovered(lock: LockRecord, held: readonly LockRecord[]): [number, number][] {
+  const out: [number, number][] = [];
+  let next = lock.start;
+  for (const h of [...held].sort((a, b) => a.start - b.start)) {
+    if (h.end < next) continue;
+    if (h.start > lock.end) break;
+    if (h.start > next) out.push([next, h.start - 1]);
+    if (h.end >= lock.end) return out;
+    next = h.end + 1;
+  }
+  if (next <= lock.end) out.push([next, lock.end]);
+  return out;
+}
+
 function covers(table: LockTable, nodeId: NodeId, lock: LockRecord): boolean {
   const mine = table.locks
     .filter(
