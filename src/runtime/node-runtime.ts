@@ -13,22 +13,23 @@ import { mkdirSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { TotemConfig } from '../config/types.js';
-import { type Configuration, Guarantee, type Host, type NodeId, type OrderedListener } from '../core/io.js';
+import { type Configuration, Guarantee, type Host, type NodeId } from '../core/io.js';
 import { IpcServer, type IpcServerStats } from '../ipc/server.js';
 import type { IpcService } from '../ipc/service.js';
-import { ProcessGroups } from '../pg/process-groups.js';
+import type { ProcessGroups } from '../pg/process-groups.js';
 import { EV } from '../recorder/events/index.js';
 import { installRecorderHooks, openProcessRing, type ProcessRing } from '../recorder/process-ring.js';
 import type { Recorder } from '../recorder/recorder.js';
-import { CkptService, type CkptServiceStats } from '../services/ckpt/index.js';
+import type { CkptService, CkptServiceStats } from '../services/ckpt/index.js';
 import { CkptIpcService } from '../services/ckpt/ipc-binding.js';
 import type { CkptReply } from '../services/ckpt/types.js';
-import { CpgService } from '../services/cpg/cpg-service.js';
+import type { CpgService } from '../services/cpg/cpg-service.js';
 import { CpgIpcService } from '../services/cpg/ipc-binding.js';
 import { PlockIpcService } from '../services/plock/ipc-binding.js';
-import { PlockService, type PlockServiceStats } from '../services/plock/plock-service.js';
-import { SrpNode, type SrpState } from '../srp/srp-node.js';
-import { SyncEngine, type SyncEngineStats, syncOrderedListener } from '../sync/index.js';
+import type { PlockService, PlockServiceStats } from '../services/plock/plock-service.js';
+import { buildServiceStack } from '../services/stack.js';
+import type { SrpNode, SrpState } from '../srp/srp-node.js';
+import type { SyncEngine, SyncEngineStats } from '../sync/index.js';
 import { envelopeFromConfig, transportOptionsFromConfig } from '../transport/from-config.js';
 import { Partition } from '../transport/partition.js';
 import { UdpTransport } from '../transport/udp-transport.js';
@@ -228,65 +229,35 @@ export class NodeRuntime {
       cancelTimer: (timer) => this.timers.cancel(timer),
       persistRingSeq: (seq) => this.persistRingSeq(seq),
     };
-    // pg (behind the sync engine) is the listener, but srp must exist before pg can use it
-    // as its channel: the listener forwards to one built once pg exists.
-    let ordered!: OrderedListener;
-    const listener: OrderedListener = {
-      deliver: (sender, payload, guarantee, ringId, seq) =>
-        ordered.deliver(sender, payload, guarantee, ringId, seq),
-      configurationChange: (conf) => {
-        this.onConfiguration(conf);
-        ordered.configurationChange(conf);
-      },
-      tokenVisit: () => {
-        this.load.pump();
-        this.cpgService.pump();
-        this.plockService.pump();
-        ordered.tokenVisit();
-      },
-    };
-    this.srp = new SrpNode({
+    let plockBinding: PlockIpcService | undefined;
+    const stack = buildServiceStack({
       nodeId: this.nodeId,
-      config: srpConfig,
+      srpConfig,
       host,
-      listener,
       recorder: this.recorder,
       persistedRingSeq: persisted,
-    });
-    this.pg = new ProcessGroups({ channel: this.srp, recorder: this.recorder, nodeId: this.nodeId });
-    this.load = new LoadGroup(this.pg, this.nodeId);
-    this.syncEngine = new SyncEngine({ pg: this.pg, recorder: this.recorder, nodeId: this.nodeId });
-    ordered = syncOrderedListener(this.pg, this.syncEngine);
-    this.cpgService = new CpgService({ pg: this.pg, recorder: this.recorder, nodeId: this.nodeId });
-    this.syncEngine.register(this.cpgService);
-    this.ckptService = new CkptService({
-      pg: this.pg,
-      recorder: this.recorder,
-      nodeId: this.nodeId,
-      sync: this.syncEngine,
-      // The plock service keeps its checkpoints through this service, as a client of its own.
-      onReply: (reply) =>
-        reply.client === this.plockService?.ckptClient
-          ? this.plockService.ckptReply(reply)
-          : this.ckptReplies?.(reply),
       // Checkpoint ids made by this run differ from those of earlier runs of the node.
-      incarnation: Math.floor(Date.now() / 1000) >>> 0,
+      ckptIncarnation: Math.floor(Date.now() / 1000) >>> 0,
+      onCkptReply: (reply) => this.ckptReplies?.(reply),
+      onConfiguration: (conf) => this.onConfiguration(conf),
+      beforeTokenVisit: () => this.load.pump(),
+      withPg: (pg) => {
+        this.load = new LoadGroup(pg, this.nodeId);
+      },
+      onPlockReply: (reply) => plockBinding?.reply(reply),
+      plock: {
+        ownership: this.config.plock?.ownership ?? false,
+        // A restart must look different to the others even within the same second.
+        incarnation: randomInt(1, 0xffffffff),
+        onLost: (lost) => plockBinding?.lost(lost),
+      },
     });
-    this.syncEngine.register(this.ckptService);
-    let plockBinding: PlockIpcService | undefined;
-    this.plockService = new PlockService({
-      pg: this.pg,
-      recorder: this.recorder,
-      nodeId: this.nodeId,
-      sync: this.syncEngine,
-      ckpt: this.ckptService,
-      ownership: this.config.plock?.ownership ?? false,
-      onReply: (reply) => plockBinding?.reply(reply),
-      // A restart must look different to the others even within the same second.
-      incarnation: randomInt(1, 0xffffffff),
-      onLost: (lost) => plockBinding?.lost(lost),
-    });
-    this.syncEngine.register(this.plockService);
+    this.srp = stack.srp;
+    this.pg = stack.pg;
+    this.syncEngine = stack.sync;
+    this.cpgService = stack.cpg;
+    this.ckptService = stack.ckpt;
+    this.plockService = stack.plock!;
     const ipcSocket = this.config.runtime.ipcSocket;
     this.ipcServer = await IpcServer.listen({
       dir: dirname(ipcSocket),

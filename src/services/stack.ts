@@ -29,6 +29,7 @@ import { CkptService } from './ckpt/ckpt-service.js';
 import type { CkptDatabase } from './ckpt/database.js';
 import type { CkptReply } from './ckpt/types.js';
 import { CpgService } from './cpg/cpg-service.js';
+import type { PlockLost } from './plock/plock-service.js';
 import { PlockService } from './plock/plock-service.js';
 import type { PlockReply } from './plock/types.js';
 
@@ -57,7 +58,12 @@ export interface ServiceStackOptions {
    * runs it; absent here, the stack has none (the simulator's loads that do not use it keep
    * their runs as they were).
    */
-  readonly plock?: { readonly ownership?: boolean };
+  readonly plock?: {
+    readonly ownership?: boolean;
+    /** One value per start of the node (default: ckptIncarnation); the daemon draws it at random. */
+    readonly incarnation?: number;
+    readonly onLost?: (lost: PlockLost) => void;
+  };
   /** Extra pg options (test-only fault switches). */
   readonly pg?: Omit<ProcessGroupsOptions, 'channel' | 'recorder' | 'nodeId'>;
 }
@@ -124,10 +130,11 @@ export function buildServiceStack(opts: ServiceStackOptions): ServiceStack {
     nodeId: opts.nodeId,
     sync,
     ckpt,
-    ownership: opts.plock?.ownership ?? false,
+    ownership: opts.plock.ownership ?? false,
     // A restart must look different to the others (its old locks are released): one value per start.
-    incarnation: opts.ckptIncarnation,
+    incarnation: opts.plock.incarnation ?? opts.ckptIncarnation,
     onReply: (reply) => opts.onPlockReply?.(reply),
+    ...(opts.plock.onLost ? { onLost: opts.plock.onLost } : {}),
   });
   sync.register(plock);
   return { srp, pg, sync, cpg, ckpt, plock };
