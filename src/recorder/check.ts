@@ -462,10 +462,11 @@ function checkProcessGroups(
     // messages may be delivered (recovered) after its successor started, so time alone misleads.
     let chosen = incarnations.find((inc) => inc.rings.has(ring));
     if (!chosen) {
-      // With several incarnations and a wrapped ring, the sender cannot be told apart.
-      if (incarnations.length > 1 && incarnations.some((inc) => !inc.stream.complete))
-        return { covered: false };
-      for (const inc of incarnations) if (inc.stream.firstNs <= ns) chosen = inc;
+      // Without the frame's ring (its srp.deliver or the sender's srp.mcast_tx fell out of a
+      // wrapped ring) several incarnations cannot be told apart: a restarted sender reuses
+      // message ids, and time does not help either, as above.
+      if (incarnations.length !== 1) return { covered: false };
+      if (incarnations[0]!.stream.firstNs <= ns) chosen = incarnations[0];
     }
     if (!chosen) return { covered: false };
     const send = chosen.byId.get(msgId);

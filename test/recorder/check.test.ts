@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { checkRings } from '../../src/recorder/check.js';
 import { EV } from '../../src/recorder/events/index.js';
+import { readRing } from '../../src/recorder/reader.js';
+import { Recorder } from '../../src/recorder/recorder.js';
 import { images, recordCluster } from '../support/recording.js';
 
 function kinds(report: ReturnType<typeof checkRings>): string[] {
@@ -101,5 +103,53 @@ test('configuration changes at different places are found', () => {
         /nodes 1 and 2 left ring 1\.8 together but delivered different messages before/.test(f.message),
     ),
     JSON.stringify(report.findings),
+  );
+});
+
+test('a restarted sender reuses message ids: a delivery whose frame fell out of a wrapped ring is not paired by time', () => {
+  // Node 1's first incarnation sends message 19 (42 bytes) in ring 1.13; it crashes and its
+  // successor sends its own message 19 (19 bytes) in ring 1.22. Node 6 delivers the first
+  // one late (recovered), after the successor started; its ring then wraps past the
+  // srp.deliver of that frame but keeps the pg.deliver (simulator seed 758 of the plock sweep).
+  const first = new Recorder({ slots: 64, nodeId: 1, virtualClock: true, pid: 1001 });
+  first.setTime(1);
+  first.rec(EV.PG_SEND, 19, 42, 1, 0);
+  first.rec(EV.SRP_MCAST_TX, 1, 13, 36, 54);
+  const second = new Recorder({ slots: 64, nodeId: 1, virtualClock: true, pid: 1002 });
+  second.setTime(10);
+  second.rec(EV.PG_SEND, 19, 19, 1, 0);
+  second.rec(EV.SRP_MCAST_TX, 1, 22, 12, 31);
+  const late = new Recorder({ slots: 16, nodeId: 6, virtualClock: true, pid: 1006 });
+  late.setTime(20);
+  late.rec(EV.SRP_DELIVER, 1, 13, 36, 1);
+  late.rec(EV.PG_DELIVER, 1, 19, 42, 0);
+  // Wrap until the oldest record kept is the pg.deliver (the srp.deliver before it is gone).
+  let lateImage = readRing(late.snapshot(), 'node 6#1');
+  for (let i = 0; i < 32 && lateImage.records.event[0] !== EV.PG_DELIVER; i++) {
+    late.rec(EV.SRP_TOKEN_RX, 1, 22, i, 0);
+    lateImage = readRing(late.snapshot(), 'node 6#1');
+  }
+  assert.equal(lateImage.records.event[0], EV.PG_DELIVER);
+  const ringImages = [
+    readRing(first.snapshot(), 'node 1#1'),
+    readRing(second.snapshot(), 'node 1#2'),
+    lateImage,
+  ];
+  const report = checkRings(ringImages);
+  assert.deepEqual(
+    report.findings.filter((f) => f.kind.startsWith('pg-')),
+    [],
+  );
+  // With the frame's ring recorded, the same delivery pairs with the first incarnation's send.
+  const kept = new Recorder({ slots: 64, nodeId: 6, virtualClock: true, pid: 1006 });
+  kept.setTime(20);
+  kept.rec(EV.SRP_DELIVER, 1, 13, 36, 1);
+  kept.rec(EV.PG_DELIVER, 1, 19, 43, 0);
+  const paired = checkRings([ringImages[0]!, ringImages[1]!, readRing(kept.snapshot(), 'node 6#1')]);
+  assert.ok(
+    paired.findings.some(
+      (f) => f.kind === 'pg-merged' && /sent with 42 bytes but delivered with 43/.test(f.message),
+    ),
+    JSON.stringify(paired.findings),
   );
 });

@@ -30,19 +30,18 @@ export interface PlockSweepFigures {
 /**
  * Seeds of the sweep that fail today, each tolerated only with exactly this invariant (an
  * unlisted failure, or a listed seed failing another way, fails the test).
- * - `rings-pg-merged` (758): the end-of-run fplay check reports node 1's pg message 19 sent
- *   with 19 bytes and delivered with 42 on node 6 (across node 1's restart). Same trace with
- *   65,536 recorder slots passes: with this sweep's 4,096 slots the first incarnation's send
- *   record has been overwritten and the check pairs the delivery with the second incarnation's
- *   message 19. A fault of the check on wrapped rings (it should skip messages whose send fell
- *   out of the ring), not of pg; left to fix in the check.
+ * Empty today. Found and fixed: `rings-pg-merged` (758) was the check's fault on wrapped rings,
+ *   not pg's: node 6's ring had lost the srp.deliver of the frame before a pg.deliver, and the
+ *   check paired the delivery by time with node 1's restarted incarnation's message 19 (ids
+ *   restart with the process); it now pairs across incarnations only by the frame's ring
+ *   (test/recorder/check.test.ts has the case).
  *
  * Seeds that failed before and pass since the plock fix that releases again, after a merge,
  * what a losing node's clients had let go while apart (they are this sweep's regression
  * cases): plock-leftover 270, 324, 334, 618, 686, 872, 902, 1098, 1120, 1210, 1232, 1288, 1338,
  * 1366, 1374, 1422, 1476, 1618, 1766, 1828, 1972; plock-stuck 728, 1799.
  */
-export const KNOWN_PLOCK_SWEEP_FAILURES: ReadonlyMap<number, string> = new Map([[758, 'rings-pg-merged']]);
+export const KNOWN_PLOCK_SWEEP_FAILURES: ReadonlyMap<number, string> = new Map();
 
 export function replayCommand(seed: number): string {
   return `totem sim --scenario ${PLOCK_CHURN} --seed ${seed}`;
