@@ -629,18 +629,64 @@ export class PlockService implements SyncParticipant {
 
   private cancelIn(r: Resource, origin: NodeId, client: ClientId, reqId: number, target: number): void {
     const w = r.table.cancel(origin, client, target);
-    if (origin !== this.nodeId) return;
+    if (origin !== this.nodeId || reqId === RELEASE_AGAIN_REQ) return;
     if (w) this.lockAnswered(client, target, new PlockServiceError('CANCELLED'));
     this.reply({ client, reqId, kind: 'cancel', cancelled: w !== undefined });
   }
 
   private grantWaiters(r: Resource): number {
+    const me = this.nodeId;
+    const mineBefore = r.table.locks.filter((l) => l.nodeId === me).map((l) => ({ ...l }));
     const granted = r.table.grantWaiters();
     for (const w of granted) {
       this.recorder.rec(EV.PLOCK_GRANT, w.nodeId, w.client, w.reqId, r.inode >>> 0);
-      if (w.nodeId === this.nodeId) this.lockAnswered(w.client, w.reqId, undefined, r, w);
+      if (w.nodeId !== me) continue;
+      if (!this.settling && !this.goneClients.has(w.client) && !this.waits.has(waitKey(w.client, w.reqId))) {
+        // Answered already (granted while apart, then lost in the merge, say), yet the agreed
+        // state still queued it: nobody waits for this grant, so it is let go again.
+        const held = mineBefore.filter((l) => l.client === w.client && l.owner === w.owner);
+        this.releaseUnwanted(r, w, held);
+        continue;
+      }
+      this.lockAnswered(w.client, w.reqId, undefined, r, w);
     }
     return granted.length;
+  }
+
+  /** Unlocks, through the ring, the parts of a lock of this node's that its client does not hold. */
+  private releaseUnwanted(r: Resource, lock: LockRecord, heldBefore: readonly LockRecord[]): void {
+    for (const [start, end] of rangesNotCovered(lock, heldBefore)) {
+      this.counters.releasedAgain++;
+      this.later(lock.client, {
+        kind: 'unlock',
+        reqId: RELEASE_AGAIN_REQ,
+        space: r.space,
+        inode: r.inode,
+        start,
+        end,
+        owner: lock.owner,
+      });
+    }
+  }
+
+  /**
+   * Cancels, through the ring, this node's waiters in the agreed state whose requests were
+   * answered while apart (granted and lost, or failed): nobody waits for them any more.
+   */
+  private cancelAnsweredWaiters(): void {
+    for (const [k, r] of this.resources) {
+      for (const w of r.table.waiters) {
+        if (w.nodeId !== this.nodeId || this.goneClients.has(w.client)) continue;
+        if (this.waits.has(waitKey(w.client, w.reqId))) continue;
+        this.counters.releasedAgain++;
+        this.localOf(k).pending.push({
+          seq: this.nextSeq++,
+          client: w.client,
+          req: { kind: 'cancel', reqId: RELEASE_AGAIN_REQ, target: w.reqId },
+        });
+        this.kick(k);
+      }
+    }
   }
 
   private lockAnswered(
@@ -995,6 +1041,7 @@ export class PlockService implements SyncParticipant {
       if (this.onLost) this.onLost({ client: a.lock.client, holder: holderOf(a, a.lock), error });
     }
     if (atRisk !== undefined) this.releaseAgain(atRisk);
+    this.cancelAnsweredWaiters();
   }
 
   /**
