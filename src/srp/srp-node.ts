@@ -138,6 +138,10 @@ export class SrpNode implements OrderedChannel {
   private proc: NodeId[] = [];
   private failed: NodeId[] = [];
   private consensus = new Set<NodeId>();
+  /** The last join of each sender since the consensus timer was last armed (this round). */
+  private roundJoins = new Map<NodeId, JoinMessage>();
+  /** Members a consensus timeout of this gathering kept although they had not agreed. */
+  private spared = new Set<NodeId>();
   private failedToRecv = false;
 
   // Messages.
@@ -823,6 +827,7 @@ export class SrpNode implements OrderedChannel {
 
   private gatherEnter(reason: Reason): void {
     if (this._state === 'RECOVERY') this.restoreOldRing();
+    if (this._state !== 'GATHER') this.spared.clear();
     this.setState('GATHER', reason);
     this.stats.gatherEntries++;
     this.proc = setUnion(this.proc, [this.nodeId]);
@@ -840,6 +845,7 @@ export class SrpNode implements OrderedChannel {
     this.host.setTimer(SrpTimer.Join, this.config.join);
     this.host.setTimer(SrpTimer.Consensus, this.config.consensus);
     this.consensus = new Set([this.nodeId]);
+    this.roundJoins.clear();
     this.checkAgreement();
   }
 
@@ -891,6 +897,24 @@ export class SrpNode implements OrderedChannel {
       return;
     }
     if (j.ringSeq > this.tokenRingIdSeq) this.tokenRingIdSeq = j.ringSeq;
+    this.processJoin(j);
+    // After processing: a join that (re-)entered GATHER started a new round, and its sender
+    // was heard in it.
+    if (!j.leave) this.roundJoins.set(j.sender, j);
+  }
+
+  /**
+   * In GATHER, a join that lists me as failed but predates my current ring was sent before its
+   * sender knew of that ring. When every node's consensus timeout fires at once, each forms a
+   * singleton ring right after multicasting "all others failed"; acting on those joins in the
+   * next GATHER made every node fail every other again, for ever. If the sender really still
+   * holds me failed, the consensus timeout separates us all the same.
+   */
+  private isStaleJoin(j: JoinMessage): boolean {
+    return setHas(j.failedList, this.nodeId) && !j.leave && j.ringSeq < this._ringId.seq;
+  }
+
+  private processJoin(j: JoinMessage): void {
     switch (this._state) {
       case 'OPERATIONAL':
         if (setHas(j.failedList, this.nodeId) && !j.leave) {
@@ -904,12 +928,7 @@ export class SrpNode implements OrderedChannel {
         if (!this.joinProcess(j)) this.gatherEnter(Reason.Join);
         return;
       case 'GATHER':
-        // A join that lists me as failed but predates my current ring was sent before its sender
-        // knew of that ring. When every node's consensus timeout fires at once, each forms a
-        // singleton ring right after multicasting "all others failed"; acting on those joins
-        // in the next GATHER made every node fail every other again, for ever. If the sender
-        // really still holds me failed, the consensus timeout separates us all the same.
-        if (setHas(j.failedList, this.nodeId) && !j.leave && j.ringSeq < this._ringId.seq) {
+        if (this.isStaleJoin(j)) {
           this.drop(DropReason.Ignored, j.sender, MessageType.Join, 4);
           return;
         }
@@ -990,7 +1009,27 @@ export class SrpNode implements OrderedChannel {
       this.host.setTimer(SrpTimer.TokenLoss, this.config.token);
       return;
     }
-    const silent = members.filter((id) => !this.consensus.has(id));
+    const disagreeing = members.filter((id) => !this.consensus.has(id));
+    // Corosync fails every member that has not agreed. Here a member that sent a join this
+    // round and only lags behind me (its sets within mine once the unheard are failed) is kept
+    // once: it catches up by my join or at its own timeout. Nodes of different old rings cannot
+    // adopt each other's failed sets, so each fails a dead node only at its own timeout;
+    // failing the live laggards there too split them into singleton rings whenever their
+    // timers ran out of phase, merge-detect joined them, and they split again. A laggard kept
+    // once and still behind at the next timeout fails, so every disagreement still ends.
+    const unheard = disagreeing.filter((id) => !this.roundJoins.has(id));
+    const failedNext = setUnion(this.failed, unheard);
+    const lagging = disagreeing.filter((id) => {
+      const last = this.roundJoins.get(id);
+      return (
+        last !== undefined &&
+        !this.spared.has(id) &&
+        setSubset(last.procList, this.proc) &&
+        setSubset(last.failedList, failedNext)
+      );
+    });
+    const silent = setMinus(disagreeing, lagging);
+    this.spared = new Set(lagging);
     this.failed = setUnion(this.failed, silent);
     this.rec.rec(EV.SRP_CONSENSUS, 0, this.proc.length, this.failed.length, silent.length);
     this.gatherEnter(Reason.ConsensusTimeout);

@@ -15,19 +15,16 @@ export interface KnownFailure {
 }
 
 /**
- * Empty: with srp at 5b3484a every seed of the suite's sweep passes. Found and since fixed in
- * srp: a recovery wrapper re-wrapped into another (its codec rejected the nesting; e.g. seed
- * 100, 3 nodes), and an old-ring message from a departed sender that one member held was
- * delivered by it but not re-originated in RECOVERY (EVS violation; seed 66, 4 nodes).
+ * Empty: every seed of the suite's sweep passes. Found and since fixed in srp: a recovery
+ * wrapper re-wrapped into another (its codec rejected the nesting; e.g. seed 100, 3 nodes); an
+ * old-ring message from a departed sender that one member held was delivered by it but not
+ * re-originated in RECOVERY (EVS violation; seed 66, 4 nodes); membership churning to the end
+ * of the settle period (liveness; seed 26, 4 nodes, and 1990, 3 nodes): nodes from different
+ * old rings each failed a dead node only at their own consensus timeout and failed every live
+ * node that disagreed with them there too, so out-of-phase timers kept splitting them into
+ * singleton rings (a consensus timeout now keeps a live member that only lags for one round).
  */
-export const KNOWN_SRP_FAILURES: readonly KnownFailure[] = [
-  {
-    seed: 26,
-    nodes: 4,
-    invariant: 'liveness',
-    note: 'srp: membership still churning at the end (GATHER rounds end only at consensus timeouts, failed sets of foreign rings not adopted); converges with a 6 s settle. Appeared when stale joins in GATHER were ignored (srpchurn branch): that run reshuffled, not a livelock',
-  },
-];
+export const KNOWN_SRP_FAILURES: readonly KnownFailure[] = [];
 
 export function knownFailure(f: FailedSeed): KnownFailure | undefined {
   return KNOWN_SRP_FAILURES.find(

@@ -39,7 +39,10 @@ export interface PlockSweepFigures {
  * Seeds that failed before and pass since the plock fix that releases again, after a merge,
  * what a losing node's clients had let go while apart (they are this sweep's regression
  * cases): plock-leftover 270, 324, 334, 618, 686, 872, 902, 1098, 1120, 1210, 1232, 1288, 1338,
- * 1366, 1374, 1422, 1476, 1618, 1766, 1828, 1972; plock-stuck 728, 1799.
+ * 1366, 1374, 1422, 1476, 1618, 1766, 1828, 1972; plock-stuck 728, 1799. And plock-reply 498
+ * (found once the srp consensus-timeout change reshaped the runs): a request granted while
+ * apart and lost in the merge was still queued in the agreed table and granted again, a second
+ * reply; such waiters are now cancelled, and a grant nobody waits for is let go again.
  */
 export const KNOWN_PLOCK_SWEEP_FAILURES: ReadonlyMap<number, string> = new Map();
 
@@ -125,7 +128,8 @@ export function sweepPlock(t: TestContext, first: number, last: number): void {
   assert.deepEqual(f.seedsWithoutGrants, [], 'seeds without a single grant');
   const synced = f.runs - f.seedsWithoutEmptySync.length;
   t.diagnostic(`${synced} of ${f.runs} seeds synced empty gfsplock sections to a joiner`);
-  assert.ok(synced >= 0.35 * f.runs, `only ${synced} of ${f.runs} seeds synced empty gfsplock sections`);
+  // 82–104 of 250 per file since the consensus-timeout change in srp reshaped the runs (≥ 88 before).
+  assert.ok(synced >= 0.3 * f.runs, `only ${synced} of ${f.runs} seeds synced empty gfsplock sections`);
   assert.ok(f.plockEmptySectionExactFits > 0, 'no empty gfsplock section ended exactly at a frame end');
   assert.ok(f.ownershipSeeds > 0 && f.ownershipSeeds < f.runs, 'both ownership modes ran');
   for (const k of ['crashes', 'leaves', 'restarts', 'joins', 'pauses', 'partitions', 'asymmetric'])

@@ -146,14 +146,68 @@ test('GATHER: consensus timeout moves silent nodes to the failed set and the res
   node.receive(0, 7, join(7, [7], [], 1));
   assert.equal(node.state, 'GATHER');
   assert.ok(host.timers.has(SrpTimer.Consensus));
+  // Node 7 spoke in this round and only lags behind (it does not know me yet): kept.
   node.timerExpired(800, SrpTimer.Consensus);
-  assert.equal(node.stats.consensusTimeouts, 1);
+  assert.deepEqual(host.ofType(MessageType.Join).at(-1)!.failedList, []);
+  // Silent for a whole round: failed.
+  node.timerExpired(1600, SrpTimer.Consensus);
+  assert.equal(node.stats.consensusTimeouts, 2);
   const last = host.ofType(MessageType.Join).at(-1)!;
   assert.deepEqual(last.failedList, [7]);
   assert.equal(node.state, 'COMMIT');
   pumpSelf(node, host);
   assert.equal(node.state, 'OPERATIONAL');
   assert.deepEqual(node.members, [2]);
+});
+
+test('GATHER: a consensus timeout keeps a live member that only lags behind for one round', () => {
+  // Sweep seeds 26 and 1990 (srp) and 432 (plock): nodes of different old rings cannot adopt
+  // each other's failed sets, so each fails a dead node only at its own consensus timeout;
+  // failing every member that had not agreed split the live ones into singleton rings whenever
+  // their timers ran out of phase, for as long as the run lasted.
+  const lastFailed = (host: FakeHost) => host.ofType(MessageType.Join).at(-1)!.failedList;
+  const gathering = () => {
+    const n = makeNode(1);
+    n.node.start(0);
+    pumpSelf(n.node, n.host);
+    return n;
+  };
+
+  // Node 2 (another ring) already failed the dead node 3; I have not, and do not adopt it.
+  const a = gathering();
+  const seq = a.node.ringId.seq;
+  a.node.receive(0, 2, join(2, [1, 2, 3], [3], seq));
+  assert.equal(a.node.state, 'GATHER');
+  assert.deepEqual(lastFailed(a.host), [], "a foreign ring's failed set is not adopted");
+  a.node.timerExpired(800, SrpTimer.Consensus);
+  assert.deepEqual(lastFailed(a.host), [3], 'the unheard member fails; node 2 agrees once 3 is failed');
+  a.node.receive(810, 2, join(2, [1, 2, 3], [3], seq));
+  assert.equal(a.node.state, 'COMMIT');
+  assert.deepEqual(a.host.ofType(MessageType.CommitToken).at(-1)!.members, [1, 2]);
+
+  // I failed 3 already; node 2 lags (it has not yet): it is kept for one round...
+  const b = gathering();
+  b.node.receive(0, 2, join(2, [1, 2, 3], [], seq));
+  b.node.timerExpired(800, SrpTimer.Consensus);
+  assert.deepEqual(lastFailed(b.host), [3]);
+  b.node.receive(810, 2, join(2, [1, 2, 3], [3], seq));
+  assert.equal(b.node.state, 'COMMIT', 'it caught up');
+  // ...but not two: a laggard that stays behind fails like any member that has not agreed.
+  const b2 = gathering();
+  b2.node.receive(0, 2, join(2, [1, 2, 3], [], seq));
+  b2.node.timerExpired(800, SrpTimer.Consensus);
+  b2.node.receive(810, 2, join(2, [1, 2, 3], [], seq));
+  b2.node.timerExpired(1600, SrpTimer.Consensus);
+  assert.deepEqual(lastFailed(b2.host), [2, 3]);
+  assert.equal(b2.node.state, 'COMMIT');
+
+  // Node 2 holds 4 failed, whom I hear: a conflict only a split ends.
+  const c = gathering();
+  c.node.receive(0, 4, join(4, [1, 2, 4], [], seq));
+  c.node.receive(0, 2, join(2, [1, 2, 4], [4], seq));
+  c.node.receive(10, 4, join(4, [1, 2, 4], [], seq));
+  c.node.timerExpired(800, SrpTimer.Consensus);
+  assert.deepEqual(lastFailed(c.host), [2]);
 });
 
 test('GATHER: a join older than my ring that lists me as failed is stale and ignored; a current one still fails its sender', () => {
