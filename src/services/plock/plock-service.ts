@@ -1062,18 +1062,7 @@ export class PlockService implements SyncParticipant {
         const held = heldAtDrop
           .filter((a) => a.k === k && a.lock.client === l.client && a.lock.owner === l.owner)
           .map((a) => a.lock);
-        for (const [start, end] of rangesNotCovered(l, held)) {
-          this.counters.releasedAgain++;
-          this.later(l.client, {
-            kind: 'unlock',
-            reqId: RELEASE_AGAIN_REQ,
-            space: r.space,
-            inode: r.inode,
-            start,
-            end,
-            owner: l.owner,
-          });
-        }
+        this.releaseUnwanted(r, l, held);
       }
     }
     for (const client of closeAgain) {
