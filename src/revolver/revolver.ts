@@ -103,6 +103,9 @@ class Failed extends Error {
   }
 }
 
+/** Ctrl-C or SIGTERM during a wait: the run stops there, cleanly, not as a failure. */
+class Interrupted extends Error {}
+
 export async function runRevolver(o: RevolverOptions): Promise<RevolverResult> {
   const clock = (): number => performance.now();
   const started = clock();
@@ -149,12 +152,17 @@ export async function runRevolver(o: RevolverOptions): Promise<RevolverResult> {
   };
   const ring = async (nodes: readonly NodeId[], what: string): Promise<number> => {
     const t = clock();
-    const r = await waitForRing(layout, nodes, o.recoveryBoundMs);
+    const r = await waitForRing(layout, nodes, o.recoveryBoundMs, o.signal);
+    if (o.signal?.aborted) throw new Interrupted();
     if (!r)
       fail(
         `${what}: nodes [${nodes.join(' ')}] did not form one regular ring within ${o.recoveryBoundMs} ms`,
       );
     return clock() - t;
+  };
+  const wait = async (ms: number): Promise<void> => {
+    await sleep(ms, o.signal);
+    if (o.signal?.aborted) throw new Interrupted();
   };
   const ringCheck = (): void => {
     const { report, rings, errors } = archive.check();
@@ -180,7 +188,7 @@ export async function runRevolver(o: RevolverOptions): Promise<RevolverResult> {
       }
       const t0 = clock();
       for (const [k, v] of plan.victims.entries()) {
-        if (k > 0 && plan.staggerMs > 0) await sleep(plan.staggerMs);
+        if (k > 0 && plan.staggerMs > 0) await wait(plan.staggerMs);
         load.nodeDown(v, clock());
         await killNode(layout, v);
         kills++;
@@ -191,7 +199,7 @@ export async function runRevolver(o: RevolverOptions): Promise<RevolverResult> {
         await ring(survivors, `after killing ${plan.victims.join(' ')}`);
         killRecovery.push(clock() - t0);
       } else {
-        await sleep(plan.earlyRestartMs);
+        await wait(plan.earlyRestartMs);
       }
       phase = 'restarting';
       for (const v of plan.victims) start(v);
@@ -199,7 +207,7 @@ export async function runRevolver(o: RevolverOptions): Promise<RevolverResult> {
       archive.collect();
       for (const v of plan.victims) load.nodeUp(v);
       phase = 'load';
-      await sleep(plan.runMs);
+      await wait(plan.runMs);
       phase = 'checking';
       o.beforeChecks?.(plan.iteration, load);
       const found = load.check(o.stuckMs);
@@ -222,8 +230,9 @@ export async function runRevolver(o: RevolverOptions): Promise<RevolverResult> {
     phase = 'final check';
     ringCheck();
   } catch (err) {
-    if (!(err instanceof Failed)) throw err;
-    failure = { iteration: plan?.iteration ?? 0, phase, plan, findings: err.findings };
+    if (err instanceof Failed)
+      failure = { iteration: plan?.iteration ?? 0, phase, plan, findings: err.findings };
+    else if (!(err instanceof Interrupted)) throw err;
   } finally {
     clearInterval(ticker);
     await load.stop().catch(() => undefined);

@@ -321,18 +321,22 @@ export function formsOneRing(
   );
 }
 
-/** Polls until `nodes` form one ring; returns their statuses, or undefined after `timeoutMs`. */
+/**
+ * Polls until `nodes` form one ring; returns their statuses, or undefined after `timeoutMs`
+ * or once `signal` is aborted.
+ */
 export async function waitForRing(
   l: ClusterLayout,
   nodes: readonly NodeId[],
   timeoutMs: number,
+  signal?: AbortSignal,
 ): Promise<NodeStatus[] | undefined> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const statuses = await Promise.all(nodes.map((n) => nodeStatus(l, n)));
     if (formsOneRing(statuses, nodes)) return statuses as NodeStatus[];
-    if (Date.now() >= deadline) return undefined;
-    await sleep(50);
+    if (Date.now() >= deadline || signal?.aborted) return undefined;
+    await sleep(50, signal);
   }
 }
 
@@ -370,6 +374,16 @@ async function allFree(base: number, count: number): Promise<boolean> {
   }
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
+/** Resolves after `ms`, or as soon as `signal` is aborted. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }

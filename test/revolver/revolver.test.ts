@@ -75,6 +75,31 @@ test('revolver (ckpt load): checkpoint writes through kills, replicas identical'
   }
 });
 
+test('Ctrl-C stops a run within seconds, not a failure, and leaves nothing running', {
+  timeout: 120_000,
+}, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rv-'));
+  try {
+    const abort = new AbortController();
+    let abortedAt = 0;
+    const timer = setTimeout(() => {
+      abortedAt = performance.now();
+      abort.abort();
+    }, 2500);
+    const r = await revolver(dir, { iterations: 1000, signal: abort.signal });
+    clearTimeout(timer);
+    const stoppedAfterMs = performance.now() - abortedAt;
+    assert.ok(abortedAt > 0, 'the run ended before the abort');
+    assert.equal(r.aborted, true);
+    assert.equal(r.failure, undefined, JSON.stringify(r.failure));
+    assert.ok(r.iterationsDone < 1000);
+    assert.ok(stoppedAfterMs < 15_000, `stopped ${stoppedAfterMs.toFixed(0)} ms after the abort`);
+    assert.deepEqual(processesIn(join(dir, 'c')), []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('a planted lock conflict fails the run: it stops, kills what it started, keeps rings, logs, seed, lock log and a README', {
   timeout: 120_000,
 }, async () => {
