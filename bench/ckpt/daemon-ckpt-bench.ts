@@ -26,12 +26,10 @@
  * --cpu-prof DIR runs the sync part's daemons with `node --cpu-prof` (profiles in DIR, written
  * when they stop).
  */
-import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type CheckpointHandle, Ckpt } from '../../src/client/index.js';
 import type { NodeId } from '../../src/core/io.js';
@@ -98,34 +96,10 @@ async function cluster(size: number, start: readonly NodeId[], prefix: string): 
   return c;
 }
 
-const MAIN_JS = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
-
-/** startNode, or with --cpu-prof the same command under `node --cpu-prof` (not allowed in NODE_OPTIONS). */
+/** startNode, with --cpu-prof under `node --cpu-prof` (not allowed in NODE_OPTIONS). */
 function startDaemon(layout: ClusterLayout, n: NodeId): number {
-  if (!CPU_PROF) return startNode(layout, n);
-  const out = openSync(layout.outFile(n), 'a', 0o600);
-  try {
-    const child = spawn(
-      process.execPath,
-      [
-        '--cpu-prof',
-        `--cpu-prof-dir=${CPU_PROF}`,
-        MAIN_JS,
-        'daemon',
-        '-c',
-        layout.configFile(n),
-        '--node-id',
-        String(n),
-      ],
-      { detached: true, stdio: ['ignore', out, out] },
-    );
-    if (child.pid === undefined) throw new Error(`cannot start node ${n}`);
-    child.unref();
-    writeFileSync(layout.pidFile(n), `${child.pid}\n`);
-    return child.pid;
-  } finally {
-    closeSync(out);
-  }
+  const nodeArgs = CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF}`] : [];
+  return startNode(layout, n, process.env, { nodeArgs });
 }
 
 async function connect(c: Cluster, n: NodeId): Promise<Ckpt> {

@@ -3,24 +3,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { parseDuration, runSimCommand, type SimIo } from '../../src/cli/sim-command.js';
+import { parseDuration, runSimCommand } from '../../src/cli/sim-command.js';
 import { MAGIC } from '../../src/recorder/format.js';
+import { captureSimIo } from '../support/sim-io.js';
 import { toySequencerFactory } from './toy-sequencer.js';
-
-function capture(): SimIo & { stdout: string; stderr: string } {
-  const io = {
-    stdout: '',
-    stderr: '',
-    errIsTty: false,
-    out(t: string) {
-      io.stdout += t;
-    },
-    err(t: string) {
-      io.stderr += t;
-    },
-  };
-  return io;
-}
 
 const cores = new Map([
   ['toy', () => toySequencerFactory([1, 2, 3])],
@@ -40,13 +26,13 @@ test('totem sim prints PASS, the seed and the trace hash; the same seed gives th
     '--core',
     'toy',
   ];
-  const a = capture();
+  const a = captureSimIo();
   assert.equal(runSimCommand(args, a, cores), 0, a.stderr);
   assert.match(
     a.stdout,
     /^PASS seed 9 nodes 3 core toy-sequencer faults loss=0\.05,dup=0\.01 trace [0-9a-f]{16}/,
   );
-  const b = capture();
+  const b = captureSimIo();
   runSimCommand([...args, '--json'], b, cores);
   const j = JSON.parse(b.stdout);
   assert.equal(j.pass, true);
@@ -60,7 +46,7 @@ test('totem sim prints PASS, the seed and the trace hash; the same seed gives th
 test('a failing run names the invariant and writes every ring plus a replay command', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sim-cli-'));
   try {
-    const io = capture();
+    const io = captureSimIo();
     const code = runSimCommand(
       [
         '--seed',
@@ -100,7 +86,7 @@ test('a failing run names the invariant and writes every ring plus a replay comm
 });
 
 test('totem sim sweep runs a seed range and stops at the first failure with its replay command', () => {
-  const ok = capture();
+  const ok = captureSimIo();
   assert.equal(
     runSimCommand(
       [
@@ -124,7 +110,7 @@ test('totem sim sweep runs a seed range and stops at the first failure with its 
   assert.match(ok.stdout, /^PASS 4\/4 seeds passed/);
   const dir = mkdtempSync(join(tmpdir(), 'sim-sweep-'));
   try {
-    const bad = capture();
+    const bad = captureSimIo();
     const code = runSimCommand(
       [
         'sweep',
@@ -165,7 +151,7 @@ test('bad usage exits 2 with a message', () => {
     ['--core', 'nope'],
     ['--rate', 'lots'],
   ]) {
-    const io = capture();
+    const io = captureSimIo();
     assert.equal(runSimCommand(args, io, cores), 2, args.join(' '));
     assert.match(io.stderr, /totem sim: /);
   }
@@ -174,7 +160,7 @@ test('bad usage exits 2 with a message', () => {
 });
 
 test('the scenario list names every scenario', () => {
-  const io = capture();
+  const io = captureSimIo();
   assert.equal(runSimCommand(['--scenario', 'list'], io, cores), 0);
   for (const name of [
     'received-flg',

@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { runSimCommand, type SimIo } from '../../src/cli/sim-command.js';
+import { runSimCommand } from '../../src/cli/sim-command.js';
 import type { OrderedListener } from '../../src/core/io.js';
 import { checkRings } from '../../src/recorder/check.js';
 import { readRing } from '../../src/recorder/reader.js';
@@ -13,6 +13,7 @@ import { checkWorldRings } from '../../src/sim/ring-check.js';
 import { runSimulation } from '../../src/sim/run.js';
 import { scenarioByName } from '../../src/sim/scenarios.js';
 import { type SrpPgOptions, srpPgCoreFactory } from '../../src/sim/srp-pg-core.js';
+import { captureSimIo } from '../support/sim-io.js';
 
 function run(seed: number, opts: SrpPgOptions = {}, nodes = 4, faults = 'loss=0.02,reorder') {
   return runSimulation({
@@ -151,22 +152,10 @@ test('a message dropped above pg is caught by the app checker', () => {
   assert.match(r.violation!.invariant, /^(app-no-loss|app-intact|evs-same-set|self-delivery)$/);
 });
 
-function capture(): SimIo & { stdout: string } {
-  const io = {
-    stdout: '',
-    errIsTty: false,
-    out(t: string) {
-      io.stdout += t;
-    },
-    err(_t: string) {},
-  };
-  return io;
-}
-
 test('totem sim --core srp-pg --keep-rings DIR: fplay check is clean on the passing run', () => {
   const dir = mkdtempSync(join(tmpdir(), 'totem-simpg-'));
   try {
-    const io = capture();
+    const io = captureSimIo();
     const code = runSimCommand(
       [
         '--core',
