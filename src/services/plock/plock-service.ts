@@ -636,14 +636,15 @@ export class PlockService implements SyncParticipant {
 
   private grantWaiters(r: Resource): number {
     const me = this.nodeId;
-    const mineBefore = r.table.locks.filter((l) => l.nodeId === me).map((l) => ({ ...l }));
+    // What this node's clients held before, only when a grant may go to nobody (rare).
+    const mineBefore = r.table.waiters.some((w) => this.nobodyWaits(w))
+      ? r.table.locks.filter((l) => l.nodeId === me).map((l) => ({ ...l }))
+      : [];
     const granted = r.table.grantWaiters();
     for (const w of granted) {
       this.recorder.rec(EV.PLOCK_GRANT, w.nodeId, w.client, w.reqId, r.inode >>> 0);
       if (w.nodeId !== me) continue;
-      if (!this.settling && !this.goneClients.has(w.client) && !this.waits.has(waitKey(w.client, w.reqId))) {
-        // Answered already (granted while apart, then lost in the merge, say), yet the agreed
-        // state still queued it: nobody waits for this grant, so it is let go again.
+      if (this.nobodyWaits(w)) {
         const held = mineBefore.filter((l) => l.client === w.client && l.owner === w.owner);
         this.releaseUnwanted(r, w, held);
         continue;
@@ -651,6 +652,19 @@ export class PlockService implements SyncParticipant {
       this.lockAnswered(w.client, w.reqId, undefined, r, w);
     }
     return granted.length;
+  }
+
+  /**
+   * A waiter of this node's whose request was answered already (granted while apart, then lost
+   * in the merge, say), yet the agreed state still queues it: its grant is let go again.
+   */
+  private nobodyWaits(w: LockRecord & { reqId: number }): boolean {
+    return (
+      w.nodeId === this.nodeId &&
+      !this.settling &&
+      !this.goneClients.has(w.client) &&
+      !this.waits.has(waitKey(w.client, w.reqId))
+    );
   }
 
   /** Unlocks, through the ring, the parts of a lock of this node's that its client does not hold. */
@@ -676,8 +690,7 @@ export class PlockService implements SyncParticipant {
   private cancelAnsweredWaiters(): void {
     for (const [k, r] of this.resources) {
       for (const w of r.table.waiters) {
-        if (w.nodeId !== this.nodeId || this.goneClients.has(w.client)) continue;
-        if (this.waits.has(waitKey(w.client, w.reqId))) continue;
+        if (!this.nobodyWaits(w)) continue;
         this.counters.releasedAgain++;
         this.localOf(k).pending.push({
           seq: this.nextSeq++,
